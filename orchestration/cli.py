@@ -1,0 +1,121 @@
+"""`localed` command line: build the warehouse (and more verbs as they arrive)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from orchestration.settings import SOURCES
+
+
+def _academic_year(text: str) -> str:
+    """Accept 2018/19 or 2018-2019."""
+    text = text.strip()
+    if len(text) == 9 and text[4] == "-":
+        return f"{text[:4]}/{text[7:]}"
+    if len(text) == 7 and text[4] == "/":
+        return text
+    raise argparse.ArgumentTypeError(f"{text!r} is not an academic year like 2018/19")
+
+
+def build(args: argparse.Namespace) -> int:
+    from orchestration import progress
+
+    progress.reset_clock()
+    progress.say("start", f"source={args.source}" + (f" mirror={args.mirror_dir}" if args.mirror_dir else ""))
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    import dagster as dg
+
+    from orchestration.checks.raw_checks import raw_checks
+    from orchestration.dbt_assets import dbt_resource
+    from orchestration.definitions import ALL_ASSETS
+    from orchestration.resources import LocalEDResource
+
+    progress.say("definitions", "loaded")
+    localed = LocalEDResource(
+        source=args.source,
+        mirror_dir=str(Path(args.mirror_dir).resolve()) if args.mirror_dir else "",
+        years=list(args.years or []),
+        home=os.environ.get("LOCALED_HOME", ""),
+        demo_la_codes=list(args.demo_las or []),
+    )
+    instance = dg.DagsterInstance.ephemeral()
+    started = time.monotonic()
+    result = dg.materialize(
+        [*ALL_ASSETS, *raw_checks],
+        instance=instance,
+        resources={"localed": localed, "dbt": dbt_resource()},
+        run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
+        raise_on_error=False,
+    )
+    total = time.monotonic() - started
+    _print_timings(instance, result.run_id)
+    if result.success and _published(result):
+        print(f"\nPublished {localed.paths().published_warehouse} in {total:.1f}s "
+              f"({'SYNTHETIC demo data' if localed.source_mode() == 'demo' else localed.source_mode() + ' data'}).")
+        return 0
+    print("\nBUILD FAILED: nothing was published; the last good warehouse is unchanged.", file=sys.stderr)
+    for problem in _problems(result):
+        print(f"  - {problem}", file=sys.stderr)
+    return 1
+
+
+def _published(result) -> bool:
+    return any(e.asset_key.path == ["published_warehouse"] for e in result.get_asset_materialization_events()
+               for e in [e.event_specific_data.materialization])
+
+
+def _problems(result) -> list[str]:
+    problems = []
+    for event in result.all_events:
+        if event.event_type_value == "STEP_FAILURE":
+            error = event.step_failure_data.error
+            cause = error
+            while cause.cause is not None:  # the innermost error is the one that says what went wrong
+                cause = cause.cause
+            problems.append(f"{event.step_key}: {cause.message.strip()}")
+    for evaluation in result.get_asset_check_evaluations():
+        if not evaluation.passed:
+            problems.append(f"check {evaluation.check_name} failed: {evaluation.description}")
+    return problems or ["the run did not reach the publish step (see the messages above)"]
+
+
+def _print_timings(instance, run_id: str) -> None:
+    starts, durations = {}, defaultdict(float)
+    for entry in instance.all_logs(run_id):
+        event = entry.dagster_event
+        if event is None or event.step_key is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type_value in ("STEP_SUCCESS", "STEP_FAILURE") and event.step_key in starts:
+            durations[event.step_key] += entry.timestamp - starts.pop(event.step_key)
+    if not durations:
+        return
+    print("\nStage timings:", file=sys.stderr)
+    for step, seconds in durations.items():
+        print(f"  {step:<40} {seconds:7.1f}s", file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="localed", description="LocalED Warehouse")
+    verbs = parser.add_subparsers(dest="verb", required=True)
+    b = verbs.add_parser("build", help="pull, land, check, build and publish the warehouse")
+    b.add_argument("--source", choices=SOURCES, default="demo",
+                   help="demo (built-in synthetic data, default), mirror (a local DfE-layout folder) or dfe")
+    b.add_argument("--mirror-dir", help="folder laid out like the DfE downloads (for --source mirror)")
+    b.add_argument("--years", nargs="+", type=_academic_year, help="only these academic years, e.g. 2018/19 2022/23")
+    b.add_argument("--demo-las", nargs="+", type=int, help="demo only: restrict the demo to these LA codes")
+    b.set_defaults(run=build)
+    args = parser.parse_args(argv)
+    if args.source == "mirror" and not args.mirror_dir:
+        parser.error("--source mirror needs --mirror-dir")
+    return args.run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,135 @@
+"""Write-audit-publish: the run's warehouse replaces the published one only after every check passed.
+
+The run built data/build/<run_id>/localed.duckdb. Publishing:
+  1. hashes every mart and writes the run manifest into the build file (meta.run_manifest),
+  2. exports each mart as Parquet beside it,
+  3. keeps the current published file as a version (hard link), then moves the build file into
+     data/marts/localed.duckdb with one atomic rename: a reader sees the old file or the new one,
+     never half of either,
+  4. moves the Parquet files and run_manifest.json into place the same way.
+"""
+
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import dagster as dg
+import duckdb
+
+from orchestration.progress import say
+from orchestration.resources import LocalEDResource
+from orchestration.settings import REPO_ROOT, Paths
+
+MART_SCHEMA = "main"
+
+
+def mart_names(con: duckdb.DuckDBPyConnection) -> list[str]:
+    rows = con.execute(
+        "select table_name from information_schema.tables where table_schema = ? and table_type = 'BASE TABLE' "
+        "order by table_name", [MART_SCHEMA]).fetchall()
+    return [r[0] for r in rows]
+
+
+def content_hash(con: duckdb.DuckDBPyConnection, table: str) -> str:
+    """Order-independent hash of a table's contents (md5 of the sorted md5s of its rows)."""
+    row = con.execute(
+        f'select coalesce(md5(string_agg(row_md5, \'\' order by row_md5)), md5(\'\')) '
+        f'from (select md5(cast(t as varchar)) as row_md5 from {MART_SCHEMA}."{table}" as t)').fetchone()
+    return row[0]
+
+
+def code_version() -> str:
+    try:
+        out = subprocess.run(["git", "-C", str(REPO_ROOT), "describe", "--always", "--dirty"],
+                             capture_output=True, text=True, timeout=5)
+        return out.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def lock_hash() -> str:
+    lock = REPO_ROOT / "uv.lock"
+    return hashlib.sha256(lock.read_bytes()).hexdigest() if lock.exists() else "missing"
+
+
+def raw_inputs(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    tables = [r[0] for r in con.execute(
+        "select table_name from information_schema.tables where table_schema = 'raw' order by 1").fetchall()]
+    inputs = []
+    for table in tables:
+        for file, sha, rows in con.execute(
+                f'select _source_file, _snapshot_sha256, count(*) from raw."{table}" group by all order by 1').fetchall():
+            inputs.append({"dataset": table, "file": file, "sha256": sha, "rows": rows})
+    return inputs
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.incoming")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep_versions: int) -> dict:
+    started = time.monotonic()
+    export_dir = build_db.parent / "parquet"
+    export_dir.mkdir(exist_ok=True)
+    with duckdb.connect(str(build_db)) as con:
+        marts = mart_names(con)
+        manifest = {
+            "run_id": run_id,
+            "built_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "source_mode": source_mode,
+            "synthetic": source_mode == "demo",
+            "code_version": code_version(),
+            "lock_sha256": lock_hash(),
+            "raw_inputs": raw_inputs(con),
+            "marts": {name: {"rows": con.execute(f'select count(*) from {MART_SCHEMA}."{name}"').fetchone()[0],
+                             "content_hash": content_hash(con, name)} for name in marts},
+        }
+        con.execute("create schema if not exists meta")
+        con.execute("create or replace table meta.run_manifest as select ? as manifest_json", [json.dumps(manifest)])
+        for name in marts:
+            con.execute(f'copy (select * from {MART_SCHEMA}."{name}" order by all) '
+                        f"to '{export_dir / (name + '.parquet')}' (format parquet)")
+        con.execute("checkpoint")
+
+    paths.marts.mkdir(parents=True, exist_ok=True)
+    versions = paths.marts / "versions"
+    versions.mkdir(exist_ok=True)
+    published = paths.published_warehouse
+    if published.exists():
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        os.link(published, versions / f"localed-{stamp}.duckdb")
+    os.replace(build_db, published)  # the atomic publish
+    for parquet in sorted(export_dir.glob("*.parquet")):
+        os.replace(parquet, paths.marts / parquet.name)
+    _atomic_write_text(paths.marts / "run_manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
+    for old in sorted(versions.glob("localed-*.duckdb"))[:-keep_versions or None]:
+        old.unlink()
+    shutil.rmtree(build_db.parent, ignore_errors=True)
+    say("publish", f"{len(marts)} marts published to {published} in {time.monotonic() - started:.1f}s")
+    return manifest
+
+
+@dg.asset(
+    key=["published_warehouse"],
+    group_name="publish",
+    deps=[dg.AssetKey("dim_school"), dg.AssetKey("fct_school_year"), dg.AssetKey("fct_arrangement_year")],
+    description="Moves the run's warehouse into data/marts/localed.duckdb (atomic rename) with Parquet exports "
+                "and run_manifest.json. Runs only when every blocking check upstream passed.",
+    kinds={"duckdb", "parquet"},
+)
+def published_warehouse(context: dg.AssetExecutionContext, localed: LocalEDResource) -> dg.MaterializeResult:
+    manifest = publish(localed.build_db(context.run_id), localed.paths(), source_mode=localed.source_mode(),
+                       run_id=context.run_id, keep_versions=localed.keep_versions)
+    return dg.MaterializeResult(metadata={
+        "path": str(localed.paths().published_warehouse),
+        "marts": dg.MetadataValue.json(manifest["marts"]),
+        "source_mode": manifest["source_mode"],
+    })

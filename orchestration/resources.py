@@ -1,0 +1,53 @@
+"""The run's settings as a Dagster resource: where data comes from and where it goes."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import dagster as dg
+
+from orchestration.demo.generator import DemoConfig
+from orchestration.settings import SOURCES, Paths, localed_home
+
+
+class LocalEDResource(dg.ConfigurableResource):
+    """Source mode and locations. Empty fields fall back to the environment at run time
+    (LOCALED_SOURCE, LOCALED_MIRROR_DIR, LOCALED_HOME), so the nightly schedule needs no code."""
+
+    source: str = ""
+    mirror_dir: str = ""
+    years: list[str] = []
+    home: str = ""
+    demo_la_codes: list[int] = []  # empty = the national demo
+    demo_planted_effects: dict[str, float] = {}  # empty = the documented defaults
+    keep_versions: int = 3
+
+    def source_mode(self) -> str:
+        mode = self.source or os.environ.get("LOCALED_SOURCE", "demo")
+        if mode not in SOURCES:
+            raise ValueError(f"unknown source {mode!r}: use one of {', '.join(SOURCES)}")
+        return mode
+
+    def paths(self) -> Paths:
+        return Paths(Path(self.home).resolve() if self.home else localed_home())
+
+    def mirror_root(self) -> Path:
+        folder = self.mirror_dir or os.environ.get("LOCALED_MIRROR_DIR", "")
+        if not folder:
+            raise ValueError("--source mirror needs --mirror-dir (or LOCALED_MIRROR_DIR)")
+        return Path(folder).resolve()
+
+    def demo_config(self) -> DemoConfig:
+        kwargs: dict = {}
+        if self.demo_la_codes:
+            kwargs["la_codes"] = tuple(sorted(self.demo_la_codes))
+        if self.demo_planted_effects:
+            kwargs["planted_effects"] = dict(self.demo_planted_effects)
+        return DemoConfig(**kwargs)
+
+    def build_dir(self, run_id: str) -> Path:
+        return self.paths().builds / run_id
+
+    def build_db(self, run_id: str) -> Path:
+        return self.build_dir(run_id) / "localed.duckdb"

@@ -1,0 +1,30 @@
+"""School census performance tables (england_census.csv): pupils, FSM, EAL, SEN."""
+
+import polars as pl
+
+from orchestration.sources.catalogue import DatasetSpec, col, measure
+
+SPEC = DatasetSpec(
+    name="census",
+    description="January school census: pupils on roll and the shares with FSM, EAL and SEN",
+    file_stems=("census",),
+    columns=(
+        col("urn", "URN"),
+        col("la_code", "LA", "LEA"),
+        col("estab", "ESTAB"),
+        col("school_type", "SCHOOLTYPE", required=False),  # from 2018/19
+        measure("pupils_on_roll", "NOR"),
+        measure("fsm_ever_count", "NUMFSMEVER", required=False),
+        measure("fsm_ever_pct", "PNUMFSMEVER"),
+        measure("eal_pct", "PNUMEAL"),
+        measure("sen_ehcp_count", "TSENELK", "TSENELSE", required=False),
+        measure("sen_ehcp_pct", "PSENELK", "PSENELSE", required=False),
+    ),
+)
+
+# National rows: URN (or LA) = NAT, phase code in ESTAB.
+RECORD_LEVEL = (
+    pl.when((pl.col("urn").str.strip_chars().str.to_uppercase() == "NAT")
+            | (pl.col("la_code").str.strip_chars().str.to_uppercase() == "NAT")).then(pl.lit("national"))
+    .otherwise(pl.lit("school"))
+)
