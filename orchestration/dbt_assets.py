@@ -1,13 +1,16 @@
 """dbt models, seeds and tests as Dagster assets and blocking checks (dagster-dbt)."""
 
+import importlib.metadata
 import json
 import os
 import sys
 import time
+from functools import cached_property
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
+from packaging import version
 
 from orchestration.progress import say
 from orchestration.resources import LocalEDResource
@@ -16,9 +19,22 @@ from orchestration.settings import DBT_PROJECT_DIR
 DBT_PROJECT = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
 
 
+class OfflineDbtCliResource(DbtCliResource):
+    """DbtCliResource that never goes online.
+
+    dagster-dbt learns dbt's version by running `dbt --version`, and that command asks PyPI for
+    the latest release. dbt-core is pinned in uv.lock, so its package metadata gives the same
+    answer without a subprocess or a network connection.
+    """
+
+    @cached_property
+    def _cli_version(self) -> version.Version:
+        return version.parse(importlib.metadata.version("dbt-core"))
+
+
 def dbt_resource() -> DbtCliResource:
     """dbt from this environment (it may not be on PATH when `localed` is called by full path)."""
-    return DbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).with_name("dbt")))
+    return OfflineDbtCliResource(project_dir=DBT_PROJECT, dbt_executable=str(Path(sys.executable).with_name("dbt")))
 
 
 def ensure_manifest() -> None:

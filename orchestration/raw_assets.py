@@ -58,14 +58,16 @@ def land(spec: DatasetSpec, record_level: pl.Expr, files: list[SourceFile], loca
         lineage.append({"file": source.name, "sha256": snapshot.sha256, "rows": frame.height,
                         "snapshot": str(snapshot.path.relative_to(localed.paths().home)),
                         "new_snapshot": snapshot.created})
-    if not frames:
-        empty = {c.name: pl.String for c in spec.columns} | {
+    if frames:
+        table = pl.concat(frames, how="vertical")
+    else:  # no file for this dataset: an empty table with the landed schema
+        table = pl.DataFrame(schema={c.name: pl.String for c in spec.columns} | {
             "academic_year": pl.String, "_source_file": pl.String, "_source_row": pl.Int64,
-            "_snapshot_sha256": pl.String, "record_level": pl.String}
-        return pl.DataFrame(schema=empty), lineage
-    table = pl.concat(frames, how="vertical")
+            "_snapshot_sha256": pl.String, "record_level": pl.String})
     if spec.name == "support_activity":
-        table = support_activity.pseudonymise(table, support_activity.pseudonymisation_key(localed.source_mode()))
+        # The key is only needed (and only demanded) when there are rows to pseudonymise.
+        key = support_activity.pseudonymisation_key(localed.source_mode()) if table.height else b""
+        table = support_activity.pseudonymise(table, key)
     return table, lineage
 
 
@@ -83,7 +85,8 @@ def build_raw_asset(spec: DatasetSpec, record_level: pl.Expr) -> dg.AssetsDefini
         group_name="raw",
         description=spec.description,
         kinds={"python", "duckdb"},
-        retry_policy=dg.RetryPolicy(max_retries=2, delay=10, backoff=dg.Backoff.EXPONENTIAL),
+        # No asset-level retries: a bad file fails the same way every time. Transient download
+        # failures are retried inside the downloader, and the nightly job retries whole runs.
     )
     def raw_asset(context: dg.AssetExecutionContext, localed: LocalEDResource) -> dg.MaterializeResult:
         started = time.monotonic()

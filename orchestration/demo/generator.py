@@ -136,6 +136,7 @@ def build_register(config: DemoConfig) -> pl.DataFrame:
         }))
     schools = pl.concat(frames)
     return schools.with_columns(
+        national_school_count=pl.lit(next_index),
         original_urn=100000 + pl.col("school_index"),
         converted_urn=136000 + pl.col("school_index"),
         is_special=pl.col("phase") == "Not applicable",
@@ -163,14 +164,14 @@ def _school_names(schools: pl.DataFrame) -> list[str]:
 
 def school_years(schools: pl.DataFrame, config: DemoConfig) -> pl.DataFrame:
     """One row per school per academic-year start, with true (unsuppressed) outcomes."""
-    rng_base = config.seed
     out = []
-    mean_d = schools["disadvantage"].mean()
+    mean_d = 0.25  # a constant, not the sample mean, so a few-LA demo is a slice of the national one
+    n_national = schools["national_school_count"][0]
+    index = schools["school_index"].to_numpy()
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
-        rng = np.random.default_rng([rng_base, year, 7])
-        n_all = schools.height
-        # Draw for every school in the national order so subsets stay identical.
-        noise = rng.normal(0, 1, (6, n_all))
+        rng = np.random.default_rng([config.seed, year, 7])
+        # Draw for every school in the national order, then pick ours: subsets stay identical.
+        noise = rng.normal(0, 1, (6, n_national))[:, index]
         df = schools.with_columns(year=pl.lit(year))
         treated = df["la_code"].is_in(list(TREATED_LAS)).to_numpy() & (year >= 2022)
         d = np.clip(df["disadvantage"].to_numpy() + FSM_EVER_SHIFT.get(year, 3.0) / 100, 0.01, 0.9)
@@ -562,7 +563,6 @@ ADVISERS = ["Alex Morgan", "Sam Patel", "Jo Robson", "Chris Nguyen", "Pat O'Neil
 
 def write_support_activity(root: Path, panel: pl.DataFrame, config: DemoConfig) -> None:
     """The pilot's activity log: one CSV per sender (each treated LA and each named comparator)."""
-    rng = np.random.default_rng([config.seed, 99])
     senders = [c for c in (*TREATED_LAS, *NAMED_COMPARATORS)]
     schools = panel.filter(pl.col("year") == 2021).select("la_code", "urn", "disadvantage", "name_seed").sort("urn")
     for sender in senders:
@@ -570,6 +570,7 @@ def write_support_activity(root: Path, panel: pl.DataFrame, config: DemoConfig) 
         if local.is_empty():
             continue
         is_ca = sender in TREATED_LAS
+        rng = np.random.default_rng([config.seed, 99, sender])  # per sender: subsets stay identical
         rows = []
         for urn, dis, seed in local.select("urn", "disadvantage", "name_seed").iter_rows():
             # Support is targeted at need: more activities for more disadvantaged schools.

@@ -22,9 +22,12 @@ SPEC = DatasetSpec(
     ),
 )
 
-# National rows: URN (or LA) = NAT, phase code in ESTAB.
+# No RECTYPE. National rows: URN (or LA) = NAT; LA-download summary rows: URN = LA.
+# Both carry a phase code (PRI/SEC/SPE) in ESTAB.
+_URN = pl.col("urn").str.strip_chars().str.to_uppercase()
 RECORD_LEVEL = (
-    pl.when((pl.col("urn").str.strip_chars().str.to_uppercase() == "NAT")
-            | (pl.col("la_code").str.strip_chars().str.to_uppercase() == "NAT")).then(pl.lit("national"))
+    pl.when((_URN == "NAT") | (pl.col("la_code").str.strip_chars().str.to_uppercase() == "NAT"))
+    .then(pl.lit("national"))
+    .when(_URN == "LA").then(pl.lit("la"))
     .otherwise(pl.lit("school"))
 )

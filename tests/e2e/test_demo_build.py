@@ -1,0 +1,135 @@
+"""End to end: `localed build` on a small demo in a temp LOCALED_HOME, checked through the marts."""
+
+import hashlib
+import json
+import re
+import shutil
+
+import duckdb
+import pytest
+
+from tests.conftest import REPO_ROOT, SMALL_DEMO_LAS, run_build
+
+pytestmark = pytest.mark.slow
+
+PLANTED = {"ks2_rwm_expected_pct": 2.0, "ks4_attainment8": 1.0, "overall_absence_pct": -0.5}
+
+
+def query(warehouse, sql, params=None):
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return con.execute(sql, params or []).fetchall()
+
+
+def test_build_publishes_the_warehouse_and_exports(small_demo):
+    marts = small_demo["home"] / "data" / "marts"
+    assert small_demo["warehouse"].exists()
+    for mart in ("dim_school", "fct_school_year", "fct_arrangement_year"):
+        assert (marts / f"{mart}.parquet").exists()
+        assert query(small_demo["warehouse"], f"select count(*) from {mart}")[0][0] > 0
+    manifest = json.loads((marts / "run_manifest.json").read_text())
+    assert manifest["source_mode"] == "demo" and manifest["synthetic"] is True
+    assert {i["dataset"] for i in manifest["raw_inputs"]} >= {"ks2", "ks4", "absence", "census", "gias_links"}
+    assert not list((small_demo["home"] / "data" / "build").glob("*/localed.duckdb"))  # build dir cleaned up
+
+
+def test_arrangement_year_has_treated_and_comparators_in_every_year_with_data(small_demo):
+    rows = query(small_demo["warehouse"], """
+        select academic_year, list(distinct group_role order by group_role)
+        from fct_arrangement_year where phase_group = 'all' and value_status = 'reported'
+        group by 1 order by 1""")
+    years = [r[0] for r in rows]
+    assert years == ["2016/17", "2017/18", "2018/19", "2020/21", "2021/22", "2022/23", "2023/24"]
+    assert all(r[1] == ["comparator", "treated"] for r in rows)
+    for table in ("fct_school_year", "fct_arrangement_year"):
+        bad = query(small_demo["warehouse"],
+                    f"select count(*) from {table} where not regexp_full_match(academic_year, '\\d{{4}}/\\d{{2}}')")
+        assert bad[0][0] == 0
+
+
+@pytest.mark.parametrize(("measure", "tolerance"), [
+    ("ks2_rwm_expected_pct", 1.0), ("ks4_attainment8", 0.6), ("overall_absence_pct", 0.3)])
+def test_treated_change_exceeds_comparators_by_about_the_planted_amount(small_demo, measure, tolerance):
+    """Difference in differences of the published group means: (post - pre) treated minus comparators."""
+    (did,) = query(small_demo["warehouse"], """
+        with means as (
+            select group_role, academic_year >= '2022/23' as post, avg(value) as mean_value
+            from fct_arrangement_year
+            where measure = ? and phase_group = 'all' and comparison_group in ('treated', 'named_single_la')
+              and academic_year not in ('2020/21', '2021/22')
+            group by all
+        )
+        select (max(mean_value) filter (where group_role = 'treated' and post)
+                - max(mean_value) filter (where group_role = 'treated' and not post))
+             - (max(mean_value) filter (where group_role = 'comparator' and post)
+                - max(mean_value) filter (where group_role = 'comparator' and not post))
+        from means""", [measure])[0]
+    assert did == pytest.approx(PLANTED[measure], abs=tolerance)
+
+
+def test_a_converted_academy_is_one_continuous_history(small_demo):
+    rows = query(small_demo["warehouse"], """
+        select s.school_key, count(distinct f.urn) as urns, count(*) as years
+        from dim_school s join fct_school_year f using (school_key)
+        where s.n_urns = 2 group by 1 having count(distinct f.urn) = 2 limit 5""")
+    assert rows, "expected schools whose history spans two URNs"
+    assert all(years >= 3 for _, _, years in rows)
+
+
+def test_every_mart_row_is_labelled_synthetic(small_demo):
+    for mart in ("dim_school", "fct_school_year", "fct_arrangement_year"):
+        labels = query(small_demo["warehouse"], f"select distinct data_provenance from {mart}")
+        assert labels == [("SYNTHETIC DEMO DATA - not real schools",)]
+
+
+def test_the_build_prints_progress_and_stage_timings(small_demo):
+    err = small_demo["result"].stderr
+    assert re.search(r"raw/ks2\s+\d+ file\(s\)", err)
+    assert "Stage timings:" in err and "localed_dbt_models" in err and "published_warehouse" in err
+
+
+def test_the_build_makes_no_network_connection(small_demo):
+    log = small_demo["netlog"]
+    attempts = log.read_text() if log.exists() else ""
+    assert attempts == "", f"network attempts during the build:\n{attempts}"
+
+
+def test_readme_queries_run_and_return_rows(small_demo):
+    readme = (REPO_ROOT / "README.md").read_text()
+    queries = re.findall(r"```sql\n(.*?)```", readme, flags=re.S)
+    assert len(queries) >= 3
+    for sql in queries:
+        assert query(small_demo["warehouse"], sql), f"README query returned nothing:\n{sql}"
+
+
+def test_two_builds_from_the_same_inputs_give_identical_marts(small_demo, tmp_path):
+    home = tmp_path / "second"
+    run_build(home, "--demo-las", *SMALL_DEMO_LAS)
+    first = json.loads((small_demo["home"] / "data" / "marts" / "run_manifest.json").read_text())["marts"]
+    second = json.loads((home / "data" / "marts" / "run_manifest.json").read_text())["marts"]
+    assert first == second
+    assert {name: m["rows"] for name, m in first.items()} == {name: m["rows"] for name, m in second.items()}
+
+
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_a_bad_input_stops_the_run_and_keeps_the_published_warehouse(small_demo, tmp_path):
+    """Mirror a copy of the demo files with one required column renamed: the run fails, names the
+    file and column, and the previously published warehouse stays byte for byte."""
+    home = tmp_path / "home"
+    mirror = tmp_path / "mirror"
+    demo_source = next((small_demo["home"] / "data" / "demo_source").iterdir())
+    shutil.copytree(demo_source, mirror)
+    key = {"LOCALED_PSEUDONYM_KEY": "test-key"}  # a mirror is treated as real data: names need a key
+    run_build(home, "--source", "mirror", "--mirror-dir", str(mirror), extra_env=key)
+    published = home / "data" / "marts" / "localed.duckdb"
+    before = sha256(published)
+
+    target = mirror / "2022-2023" / "england_ks4final.csv"
+    target.write_bytes(target.read_bytes().replace(b",ATT8SCR,", b",ATT8_SCORE,", 1))
+    result = run_build(home, "--source", "mirror", "--mirror-dir", str(mirror), check=False, extra_env=key)
+    assert result.returncode == 1
+    assert "2022-2023/england_ks4final.csv" in result.stderr and "ATT8SCR" in result.stderr
+    assert "nothing was published" in result.stderr
+    assert sha256(published) == before
