@@ -14,8 +14,18 @@ import polars as pl
 
 from orchestration.progress import say
 from orchestration.resources import LocalEDResource
-from orchestration.sources import absence, census, gias, ks2, ks4, support_activity
+from orchestration.sources import (
+    absence,
+    census,
+    gias,
+    ks2,
+    ks4,
+    ks4_provisional,
+    school_information,
+    support_activity,
+)
 from orchestration.sources.catalogue import DatasetSpec
+from orchestration.sources.download import DownloadSettings, dfe_files
 from orchestration.sources.fetch import demo_root, mirror_files
 from orchestration.sources.landing import LandingError, SourceFile, land_file, store_snapshot
 
@@ -25,8 +35,10 @@ DATASETS: list[tuple[DatasetSpec, pl.Expr]] = [
     (gias.LINKS, gias.RECORD_LEVEL),
     (ks2.SPEC, ks2.RECORD_LEVEL),
     (ks4.SPEC, ks4.RECORD_LEVEL),
+    (ks4_provisional.SPEC, ks4_provisional.RECORD_LEVEL),
     (absence.SPEC, absence.RECORD_LEVEL),
     (census.SPEC, census.RECORD_LEVEL),
+    (school_information.SPEC, school_information.RECORD_LEVEL),
     (support_activity.SPEC, support_activity.RECORD_LEVEL),
 ]
 
@@ -38,7 +50,11 @@ def fetch(localed: LocalEDResource, spec: DatasetSpec) -> list[SourceFile]:
         return mirror_files(demo_root(localed.paths().demo_source, localed.demo_config()), spec, years)
     if mode == "mirror":
         return mirror_files(localed.mirror_root(), spec, years)
-    raise NotImplementedError("the dfe source (live downloads) is not built yet: use --source mirror")
+    # dfe: the official endpoints. The support-activity log has no public source: its deliveries
+    # are read from data/support_activity/ under LOCALED_HOME.
+    if spec.name == "support_activity":
+        return mirror_files(localed.paths().home / "data", spec, years)
+    return dfe_files(spec, years, DownloadSettings.from_environment())
 
 
 def land(spec: DatasetSpec, record_level: pl.Expr, files: list[SourceFile], localed: LocalEDResource

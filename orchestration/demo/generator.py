@@ -206,6 +206,7 @@ def school_years(schools: pl.DataFrame, config: DemoConfig) -> pl.DataFrame:
             persistent_pct=np.clip(2.6 * absence - 1.5 + 1.5 * noise[0], 0, 100),
             eal_pct=np.clip(12 + 10 * noise[4] ** 2 * (df["region_name"] == "London").to_numpy() + 3 * noise[5], 0, 95),
             sen_ehcp_pct=np.where(special, 98.0, np.clip(2.0 + 0.8 * noise[1], 0, 20)),
+            sen_support_pct=np.where(special, 1.5, np.clip(12.5 + 3 * noise[2], 0, 40)),
         ))
     panel = pl.concat(out)
     # URN in force: original until the conversion year, converted academy URN from then on.
@@ -385,7 +386,10 @@ def write_ks4(root: Path, panel: pl.DataFrame, year: int) -> None:
     ).with_columns(
         [pl.when(pl.col("is_new")).then(pl.lit("NEW")).otherwise(pl.col(c)).alias(c)
          for c in ("ATT8SCR", "P8MEA", "PTL2BASICS_94", "EBACCAPS", "ATT8SCR_FSM6CLA1A", "ATT8SCR_NFSM6CLA1A")]
-    )
+        # Special schools that entered no pupils for the EBacc publish NE (no entries).
+        + [pl.when(pl.col("is_special") & (pl.col("name_seed") % 3 == 0)).then(pl.lit("NE"))
+           .otherwise(pl.col("EBACCAPS")).alias("EBACCAPS_NE")]
+    ).with_columns(EBACCAPS=pl.col("EBACCAPS_NE"))
     columns = ["RECTYPE", "LEA", "ESTAB", "URN", "SCHNAME", "NFTYPE", "TPUP", "TFSM6CLA1A", "PTFSM6CLA1A",
                "ATT8SCR", "P8MEA", "PTL2BASICS_94", "EBACCAPS", "ATT8SCR_FSM6CLA1A", "ATT8SCR_NFSM6CLA1A"]
     yy = int(str(year + 1)[2:])
@@ -461,30 +465,34 @@ def write_census(root: Path, panel: pl.DataFrame, year: int) -> None:
     rows = _school_identity(panel.filter(pl.col("year") == year), year).with_columns(nor=_pupils_on_roll())
     rows = rows.with_columns(fsm_ever=(pl.col("nor") * pl.col("fsm_share")).round(0),
                              eal=(pl.col("nor") * pl.col("eal_pct") / 100).round(0),
-                             ehcp=(pl.col("nor") * pl.col("sen_ehcp_pct") / 100).round(0))
+                             ehcp=(pl.col("nor") * pl.col("sen_ehcp_pct") / 100).round(0),
+                             sen_support=(pl.col("nor") * pl.col("sen_support_pct") / 100).round(0))
     school = rows.with_columns(
         URN=pl.col("urn").cast(pl.String), LA=pl.col("pub_la").cast(pl.String), ESTAB=pl.col("estab").cast(pl.String),
         SCHOOLTYPE=pl.when(pl.col("phase") == "Primary").then(pl.lit("State-funded primary"))
         .when(pl.col("phase") == "Secondary").then(pl.lit("State-funded secondary"))
         .otherwise(pl.lit("State-funded special school")),
-        NOR=_num(pl.col("nor"), 0), TSENELK=_num(pl.col("ehcp"), 0),
-        PSENELK=_num(pl.col("ehcp") / pl.col("nor") * 100, 1), NUMEAL=_num(pl.col("eal"), 0),
+        NOR=_num(pl.col("nor"), 0), TSENELSE=_num(pl.col("ehcp"), 0),
+        PSENELSE=_num(pl.col("ehcp") / pl.col("nor") * 100, 1), TSENELK=_num(pl.col("sen_support"), 0),
+        PSENELK=_num(pl.col("sen_support") / pl.col("nor") * 100, 1), NUMEAL=_num(pl.col("eal"), 0),
         PNUMEAL=_num(pl.col("eal") / pl.col("nor") * 100, 1), NUMFSMEVER=_num(pl.col("fsm_ever"), 0),
         PNUMFSMEVER=_num(pl.col("fsm_ever") / pl.col("nor") * 100, 1),
     )
     nat = rows.with_columns(code=_phase_code()).group_by("code").agg(
-        NOR=pl.col("nor").sum(), TSENELK=pl.col("ehcp").sum(), NUMEAL=pl.col("eal").sum(),
+        NOR=pl.col("nor").sum(), TSENELSE=pl.col("ehcp").sum(), TSENELK=pl.col("sen_support").sum(),
+        NUMEAL=pl.col("eal").sum(),
         NUMFSMEVER=pl.col("fsm_ever").sum(),
     ).sort("code").with_columns(
         URN=pl.lit("NAT"), LA=pl.lit(None, pl.String), ESTAB=pl.col("code"),
         SCHOOLTYPE=pl.col("code").replace({"PRI": "State-funded primary", "SEC": "State-funded secondary",
                                            "SPE": "State-funded special school"}),
-        PSENELK=pl.col("TSENELK") / pl.col("NOR") * 100, PNUMEAL=pl.col("NUMEAL") / pl.col("NOR") * 100,
+        PSENELSE=pl.col("TSENELSE") / pl.col("NOR") * 100, PSENELK=pl.col("TSENELK") / pl.col("NOR") * 100,
+        PNUMEAL=pl.col("NUMEAL") / pl.col("NOR") * 100,
         PNUMFSMEVER=pl.col("NUMFSMEVER") / pl.col("NOR") * 100,
-    ).with_columns([_num(pl.col(c), 0).alias(c) for c in ("NOR", "TSENELK", "NUMEAL", "NUMFSMEVER")]
-                   + [_num(pl.col(c), 1).alias(c) for c in ("PSENELK", "PNUMEAL", "PNUMFSMEVER")])
-    columns = ["URN", "LA", "ESTAB", "SCHOOLTYPE", "NOR", "TSENELK", "PSENELK", "NUMEAL", "PNUMEAL",
-               "NUMFSMEVER", "PNUMFSMEVER"]
+    ).with_columns([_num(pl.col(c), 0).alias(c) for c in ("NOR", "TSENELSE", "TSENELK", "NUMEAL", "NUMFSMEVER")]
+                   + [_num(pl.col(c), 1).alias(c) for c in ("PSENELSE", "PSENELK", "PNUMEAL", "PNUMFSMEVER")])
+    columns = ["URN", "LA", "ESTAB", "SCHOOLTYPE", "NOR", "TSENELSE", "PSENELSE", "TSENELK", "PSENELK",
+               "NUMEAL", "PNUMEAL", "NUMFSMEVER", "PNUMFSMEVER"]
     frame = pl.concat([school.select(columns), nat.select(columns)])
     _write_csv(root / year_folder(_academic_year_label(year)) / "england_census.csv", frame, bom=True, crlf=True)
 

@@ -17,8 +17,9 @@ SPEC = DatasetSpec(
         measure("fsm_ever_count", "NUMFSMEVER", required=False),
         measure("fsm_ever_pct", "PNUMFSMEVER"),
         measure("eal_pct", "PNUMEAL"),
-        measure("sen_ehcp_count", "TSENELK", "TSENELSE", required=False),
-        measure("sen_ehcp_pct", "PSENELK", "PSENELSE", required=False),
+        # K = SEN support; SE = statement or EHC plan (DfE census field guide).
+        measure("sen_support_pct", "PSENELK", required=False),
+        measure("sen_ehcp_pct", "PSENELSE", required=False),
     ),
 )
 

@@ -67,6 +67,7 @@ def test_files_use_the_real_dfe_conventions(demo):
     ks4 = pl.read_csv(demo / "2022-2023" / "england_ks4final.csv", infer_schema=False, truncate_ragged_lines=True)
     assert set(ks4["RECTYPE"]) == {"1", "2", "4", "5", "7"}
     assert "NP" in set(ks4["ATT8SCR"])  # independent schools
+    assert "NE" in set(ks4["EBACCAPS"])  # no entries
     gias = (demo / "gias" / "edubasealldata20240901.csv").read_bytes()
     assert b"\x92" in gias  # cp1252 apostrophe, as in real GIAS extracts
     with pytest.raises(UnicodeDecodeError):

@@ -36,6 +36,16 @@ select
     keyed.academic_year,
     keyed.urn,
     keyed.la_code,
+    coalesce(ks4.school_name, ks2.school_name, spine.school_name) as published_school_name,
+    -- phase as the performance tables show it (dim_school prefers GIAS when it has the school)
+    case
+        when spine.phase_group is not null and spine.phase_group <> 'other' then spine.phase_group
+        when census.school_type ilike '%special%' or coalesce(ks2.school_type, ks4.school_type) in ('CYS', 'ACS', 'FDS', 'NMSS', 'CYSS')
+            then 'special'
+        when ks2.urn is not null and ks4.urn is not null then 'all_through'
+        when ks2.urn is not null or census.school_type ilike '%primary%' then 'primary'
+        when ks4.urn is not null or census.school_type ilike '%secondary%' then 'secondary'
+    end as published_phase_group,
     ks2.cohort as ks2_cohort,
     ks2.rwm_expected_pct as ks2_rwm_expected_pct,
     ks2.rwm_expected_pct_status as ks2_rwm_expected_pct_status,
@@ -59,9 +69,11 @@ select
     census.pupils_on_roll,
     census.fsm_ever_pct,
     census.eal_pct,
+    census.sen_support_pct,
     census.sen_ehcp_pct
 from keyed
 left join {{ ref('stg_dfe__ks2_results') }} as ks2 on ks2.urn = keyed.urn and ks2.academic_year = keyed.academic_year and ks2.is_state_funded
 left join {{ ref('stg_dfe__ks4_results') }} as ks4 on ks4.urn = keyed.urn and ks4.academic_year = keyed.academic_year and ks4.is_state_funded
 left join {{ ref('stg_dfe__absence') }} as absence on absence.urn = keyed.urn and absence.academic_year = keyed.academic_year
 left join {{ ref('stg_dfe__census') }} as census on census.urn = keyed.urn and census.academic_year = keyed.academic_year
+left join {{ ref('stg_dfe__school_information') }} as spine on spine.urn = keyed.urn and spine.academic_year = keyed.academic_year

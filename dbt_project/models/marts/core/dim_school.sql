@@ -1,4 +1,5 @@
--- One row per school (school_key = its current URN), with every URN it has had.
+-- One row per school (school_key = its current URN), with every URN it has had. Attributes come
+-- from the GIAS register when it has the school, else from the latest performance-table row.
 with urns as (
     select
         school_key,
@@ -10,7 +11,25 @@ with urns as (
     group by school_key
 ),
 
-current_record as (
+panel_schools as (
+    select
+        school_key,
+        arg_max(la_code, academic_year) as la_code,
+        arg_max(published_school_name, academic_year) filter (where published_school_name is not null) as school_name,
+        arg_max(published_phase_group, academic_year) filter (where published_phase_group is not null) as phase_group
+    from {{ ref('int_school_years_joined') }}
+    group by school_key
+),
+
+school_keys as (
+    -- every school in the register, and every school the performance tables mention
+    select urn as school_key from {{ ref('stg_gias__establishments') }}
+    where urn in (select school_key from urns)
+    union
+    select school_key from panel_schools
+),
+
+register as (
     select * from {{ ref('stg_gias__establishments') }}
 ),
 
@@ -21,23 +40,26 @@ la as (
 )
 
 select
-    urns.school_key,
-    urns.school_key as current_urn,
-    current_record.school_name,
-    current_record.la_code as current_la_code,
+    school_keys.school_key,
+    school_keys.school_key as current_urn,
+    coalesce(register.school_name, panel_schools.school_name) as school_name,
+    coalesce(register.la_code, panel_schools.la_code) as current_la_code,
     la.la_name as current_la_name,
     la.region_name,
-    current_record.phase_group,
-    current_record.establishment_type,
-    current_record.status,
-    current_record.is_academy,
-    current_record.open_date,
-    current_record.close_date,
-    urns.all_urns,
-    urns.n_urns,
-    urns.has_merge_or_split,
-    urns.has_circular_links,
+    coalesce(register.phase_group, panel_schools.phase_group, 'unknown') as phase_group,
+    register.establishment_type,
+    register.status,
+    register.is_academy,
+    register.open_date,
+    register.close_date,
+    coalesce(urns.all_urns, school_keys.school_key::varchar) as all_urns,
+    coalesce(urns.n_urns, 1) as n_urns,
+    coalesce(urns.has_merge_or_split, false) as has_merge_or_split,
+    coalesce(urns.has_circular_links, false) as has_circular_links,
+    register.urn is not null as is_in_register,
     {{ data_provenance() }} as data_provenance
-from urns
-inner join current_record on current_record.urn = urns.school_key
-left join la on la.la_code = current_record.la_code
+from school_keys
+left join urns on urns.school_key = school_keys.school_key
+left join register on register.urn = school_keys.school_key
+left join panel_schools on panel_schools.school_key = school_keys.school_key
+left join la on la.la_code = coalesce(register.la_code, panel_schools.la_code)

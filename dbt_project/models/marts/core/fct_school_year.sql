@@ -43,6 +43,7 @@ select
     panel.pupils_on_roll,
     round(panel.fsm_ever_pct, 4) as fsm_ever_pct,
     round(panel.eal_pct, 4) as eal_pct,
+    round(panel.sen_support_pct, 4) as sen_support_pct,
     round(panel.sen_ehcp_pct, 4) as sen_ehcp_pct,
     coalesce(support.support_activities, 0) as support_activities,
     coalesce(support.support_days, 0) as support_days,

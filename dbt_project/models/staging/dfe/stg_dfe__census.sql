@@ -18,7 +18,7 @@ select
     {{ decode_measure('fsm_ever_count') }},
     {{ decode_measure('fsm_ever_pct') }},
     {{ decode_measure('eal_pct') }},
-    {{ decode_measure('sen_ehcp_count') }},
+    {{ decode_measure('sen_support_pct') }},
     {{ decode_measure('sen_ehcp_pct') }},
     _source_file,
     _source_row,
