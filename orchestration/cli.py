@@ -22,6 +22,15 @@ def _academic_year(text: str) -> str:
     raise argparse.ArgumentTypeError(f"{text!r} is not an academic year like 2018/19")
 
 
+def _planted_effect(text: str) -> tuple[str, float]:
+    """NAME=VALUE, e.g. ks2_rwm_expected_pct=0."""
+    name, sep, value = text.partition("=")
+    try:
+        return name.strip(), float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not NAME=NUMBER") from None
+
+
 def build(args: argparse.Namespace) -> int:
     from orchestration import progress
 
@@ -42,6 +51,7 @@ def build(args: argparse.Namespace) -> int:
         years=list(args.years or []),
         home=os.environ.get("LOCALED_HOME", ""),
         demo_la_codes=list(args.demo_las or []),
+        demo_planted_effects=_demo_effects(args.demo_effect),
     )
     instance = dg.DagsterInstance.ephemeral()
     started = time.monotonic()
@@ -62,6 +72,18 @@ def build(args: argparse.Namespace) -> int:
     for problem in _problems(result):
         print(f"  - {problem}", file=sys.stderr)
     return 1
+
+
+def _demo_effects(overrides: list[tuple[str, float]] | None) -> dict[str, float]:
+    if not overrides:
+        return {}
+    from orchestration.demo.generator import DemoConfig
+
+    effects = dict(DemoConfig().planted_effects)
+    unknown = [name for name, _ in overrides if name not in effects]
+    if unknown:
+        raise SystemExit(f"unknown planted effect {', '.join(unknown)}: choose from {', '.join(effects)}")
+    return effects | dict(overrides)
 
 
 def _published(result) -> bool:
@@ -110,6 +132,8 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--mirror-dir", help="folder laid out like the DfE downloads (for --source mirror)")
     b.add_argument("--years", nargs="+", type=_academic_year, help="only these academic years, e.g. 2018/19 2022/23")
     b.add_argument("--demo-las", nargs="+", type=int, help="demo only: restrict the demo to these LA codes")
+    b.add_argument("--demo-effect", nargs="+", type=_planted_effect, metavar="NAME=VALUE",
+                   help="demo only: planted effects, e.g. ks2_rwm_expected_pct=0 (defaults: +2.0, +1.0, -0.5)")
     b.set_defaults(run=build)
     args = parser.parse_args(argv)
     if args.source == "mirror" and not args.mirror_dir:

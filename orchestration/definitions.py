@@ -3,11 +3,12 @@
 import dagster as dg
 from orchestration.checks.raw_checks import raw_checks
 from orchestration.dbt_assets import dbt_resource, localed_dbt_models
+from orchestration.evaluation_assets import evaluation_estimates
 from orchestration.publish import published_warehouse
 from orchestration.raw_assets import raw_assets
 from orchestration.resources import LocalEDResource
 
-ALL_ASSETS = [*raw_assets, localed_dbt_models, published_warehouse]
+ALL_ASSETS = [*raw_assets, localed_dbt_models, evaluation_estimates, published_warehouse]
 
 full_build = dg.define_asset_job(
     "full_build",

@@ -120,7 +120,8 @@ def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep
 @dg.asset(
     key=["published_warehouse"],
     group_name="publish",
-    deps=[dg.AssetKey("dim_school"), dg.AssetKey("fct_school_year"), dg.AssetKey("fct_arrangement_year")],
+    deps=[dg.AssetKey("dim_school"), dg.AssetKey("fct_school_year"), dg.AssetKey("fct_arrangement_year"),
+          dg.AssetKey("fct_published_comparison"), dg.AssetKey("evaluation_estimates")],
     description="Moves the run's warehouse into data/marts/localed.duckdb (atomic rename) with Parquet exports "
                 "and run_manifest.json. Runs only when every blocking check upstream passed.",
     kinds={"duckdb", "parquet"},

@@ -48,3 +48,19 @@ def small_demo(tmp_path_factory) -> dict:
     result = run_build(home, "--demo-las", *SMALL_DEMO_LAS, netlog=netlog)
     return {"home": home, "result": result, "netlog": netlog,
             "warehouse": home / "data" / "marts" / "localed.duckdb"}
+
+
+@pytest.fixture(scope="session")
+def mirror_build(shared_dfe, tmp_path_factory) -> dict:
+    """One build from the real DfE files in ../shared/data/dfe, shared by the real-data tests."""
+    home = tmp_path_factory.mktemp("mirror_home")
+    result = run_build(home, "--source", "mirror", "--mirror-dir", str(shared_dfe))
+    return {"home": home, "result": result, "warehouse": home / "data" / "marts" / "localed.duckdb"}
+
+
+def published_marts(warehouse: Path) -> list[str]:
+    import duckdb
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return [r[0] for r in con.execute(
+            "select table_name from information_schema.tables where table_schema = 'main' order by 1").fetchall()]

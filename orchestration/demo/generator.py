@@ -60,6 +60,22 @@ class DemoConfig:
         }
     )
 
+    def implied_effects(self) -> dict[str, float]:
+        """The true effect on every measure the estimates report, given the planted shifts.
+
+        Persistent absence is generated as 2.6 x overall absence (minus noise), so it moves by 2.6
+        times the absence shift; disadvantage gaps are untouched (both groups shift alike).
+        """
+        absence = self.planted_effects.get("overall_absence_pct", 0.0)
+        return {
+            "ks2_rwm_expected_pct": self.planted_effects.get("ks2_rwm_expected_pct", 0.0),
+            "ks2_rwm_disadvantage_gap_pp": 0.0,
+            "ks4_attainment8": self.planted_effects.get("ks4_attainment8", 0.0),
+            "ks4_attainment8_disadvantage_gap": 0.0,
+            "overall_absence_pct": absence,
+            "persistent_absence_pct": 2.6 * absence,
+        }
+
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 
@@ -200,7 +216,7 @@ def school_years(schools: pl.DataFrame, config: DemoConfig) -> pl.DataFrame:
             att8=np.clip(att8, 5, 90),
             att8_dis=np.clip(att8 - att8_gap * (1 - d), 0, 90),
             att8_nondis=np.clip(att8 + att8_gap * d, 0, 90),
-            p8=np.clip(0.35 * q + 0.25 * noise[1] + treated * 0.1, -3, 3),
+            p8=np.clip(0.35 * q + 0.25 * noise[1], -3, 3),
             basics94=np.clip(65 + 2.4 * (att8 - ATT8_LEVEL.get(year, 46.0)), 0, 100),
             absence_pct=np.clip(absence, 1.0, 40),
             persistent_pct=np.clip(2.6 * absence - 1.5 + 1.5 * noise[0], 0, 100),
@@ -629,6 +645,7 @@ def generate(root: Path, config: DemoConfig = DemoConfig()) -> Path:
     write_gias(root, schools)
     write_support_activity(root, panel, config)
     truth = {"synthetic": True, "config": asdict(config), "treated_la_codes": list(TREATED_LAS),
-             "planted_effects": config.planted_effects, "effect_starts": "2022/23"}
+             "planted_effects": config.planted_effects, "implied_effects": config.implied_effects(),
+             "effect_starts": "2022/23"}
     (root / "demo_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")
     return root

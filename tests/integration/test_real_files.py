@@ -68,13 +68,6 @@ def test_every_real_file_lands_every_school_row(shared_dfe, tmp_path):
     assert checked >= 20
 
 
-@pytest.fixture(scope="module")
-def mirror_build(shared_dfe, tmp_path_factory):
-    home = tmp_path_factory.mktemp("mirror_home")
-    result = run_build(home, "--source", "mirror", "--mirror-dir", str(shared_dfe))
-    return {"home": home, "result": result, "warehouse": home / "data" / "marts" / "localed.duckdb"}
-
-
 @pytest.mark.slow
 def test_mirror_build_publishes_from_the_real_files(mirror_build):
     with duckdb.connect(str(mirror_build["warehouse"]), read_only=True) as con:

@@ -22,12 +22,39 @@ one_to_one as (
       and successor_urn not in (
           select urn from {{ ref('stg_gias__establishments') }} where status ilike 'proposed to open%'
       )
+      -- nor pairs where both schools are open: one did not replace the other
+      and not exists (
+          select 1
+          from {{ ref('stg_gias__establishments') }} as predecessor, {{ ref('stg_gias__establishments') }} as successor
+          where predecessor.urn = successors.urn and successor.urn = successors.successor_urn
+            and predecessor.status = 'Open' and successor.status ilike 'open%'
+      )
 ),
 
 all_urns as (
     select urn from {{ ref('stg_gias__establishments') }}
     union
     select urn from links
+    union
+    select link_urn from links
+),
+
+merge_targets as (
+    select successor_urn as urn from successors group by successor_urn having count(*) > 1
+),
+
+split_sources as (
+    select urn from successors group by urn having count(*) > 1
+),
+
+-- Every URN on either side of a merger, amalgamation or split.
+in_merge_or_split as (
+    select urn from links
+    where link_type ilike '%merge%' or link_type ilike '%amalgamat%' or link_type ilike '%split%'
+    union select urn from merge_targets
+    union select urn from successors where successor_urn in (select urn from merge_targets)
+    union select urn from split_sources
+    union select successor_urn from successors where urn in (select urn from split_sources)
 ),
 
 chain (urn, current_urn, depth) as (
@@ -47,14 +74,9 @@ chain_end as (
 
 select
     chain_end.urn,
-    chain_end.school_key,
+    -- a circular chain is cut: the URN keeps its own history rather than joining another's
+    case when chain_end.links_followed >= 25 then chain_end.urn else chain_end.school_key end as school_key,
     chain_end.links_followed,
     chain_end.links_followed >= 25 as is_circular,
-    exists (
-        select 1 from links
-        where links.urn = chain_end.urn
-          and (links.link_type ilike '%merge%' or links.link_type ilike '%amalgamat%'
-               or (links.link_type = 'Successor' and links.urn in (select urn from successors group by urn having count(*) > 1))
-               or (links.link_type = 'Predecessor' and links.urn in (select successor_urn from successors group by successor_urn having count(*) > 1)))
-    ) as has_merge_or_split
+    chain_end.urn in (select urn from in_merge_or_split) as has_merge_or_split
 from chain_end

@@ -1,5 +1,7 @@
 -- One row per school per academic year: attainment, attendance, disadvantage, support received,
 -- the LA as published that year, and the school-improvement arrangement it was under.
+-- Attainment from a cohort (or disadvantage subgroup) under var('disclosure_min_pupils') pupils is
+-- withheld: NULL, with status 'c' where the measure has a status column.
 with support as (
     select
         keys.school_key,
@@ -23,19 +25,21 @@ select
     arrangements.is_treated_la,
     arrangements.is_post_pilot,
     panel.ks2_cohort,
-    round(panel.ks2_rwm_expected_pct, 4) as ks2_rwm_expected_pct,
-    panel.ks2_rwm_expected_pct_status,
-    round(panel.ks2_rwm_high_pct, 4) as ks2_rwm_high_pct,
-    round(panel.ks2_reading_progress, 4) as ks2_reading_progress,
-    round(panel.ks2_maths_progress, 4) as ks2_maths_progress,
-    round(panel.ks2_rwm_disadvantage_gap_pp, 4) as ks2_rwm_disadvantage_gap_pp,
+    {{ disclosed('panel.ks2_rwm_expected_pct', 'panel.ks2_cohort') }} as ks2_rwm_expected_pct,
+    case when {{ too_few_pupils('panel.ks2_cohort') }} and panel.ks2_rwm_expected_pct is not null then 'c'
+         else panel.ks2_rwm_expected_pct_status end as ks2_rwm_expected_pct_status,
+    {{ disclosed('panel.ks2_rwm_high_pct', 'panel.ks2_cohort') }} as ks2_rwm_high_pct,
+    {{ disclosed('panel.ks2_reading_progress', 'panel.ks2_cohort') }} as ks2_reading_progress,
+    {{ disclosed('panel.ks2_maths_progress', 'panel.ks2_cohort') }} as ks2_maths_progress,
+    {{ disclosed('panel.ks2_rwm_disadvantage_gap_pp', 'least(panel.ks2_disadvantaged_count, panel.ks2_cohort - panel.ks2_disadvantaged_count)') }} as ks2_rwm_disadvantage_gap_pp,
     round(panel.ks2_disadvantaged_pct, 4) as ks2_disadvantaged_pct,
     panel.ks4_cohort,
-    round(panel.ks4_attainment8, 4) as ks4_attainment8,
-    panel.ks4_attainment8_status,
-    round(panel.ks4_progress8, 4) as ks4_progress8,
-    round(panel.ks4_basics_94_pct, 4) as ks4_basics_94_pct,
-    round(panel.ks4_attainment8_disadvantage_gap, 4) as ks4_attainment8_disadvantage_gap,
+    {{ disclosed('panel.ks4_attainment8', 'panel.ks4_cohort') }} as ks4_attainment8,
+    case when {{ too_few_pupils('panel.ks4_cohort') }} and panel.ks4_attainment8 is not null then 'c'
+         else panel.ks4_attainment8_status end as ks4_attainment8_status,
+    {{ disclosed('panel.ks4_progress8', 'panel.ks4_cohort') }} as ks4_progress8,
+    {{ disclosed('panel.ks4_basics_94_pct', 'panel.ks4_cohort') }} as ks4_basics_94_pct,
+    {{ disclosed('panel.ks4_attainment8_disadvantage_gap', 'least(panel.ks4_disadvantaged_count, panel.ks4_cohort - panel.ks4_disadvantaged_count)') }} as ks4_attainment8_disadvantage_gap,
     round(panel.ks4_disadvantaged_pct, 4) as ks4_disadvantaged_pct,
     round(panel.overall_absence_pct, 4) as overall_absence_pct,
     panel.overall_absence_pct_status,

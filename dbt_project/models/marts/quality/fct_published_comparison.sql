@@ -147,8 +147,9 @@ select
     source_file,
     source_row,
     round(dfe_value, 4) as dfe_value,
-    round(pipeline_value, 4) as pipeline_value,
-    round(difference, 4) as difference,
+    -- the pipeline's own aggregate is withheld (disclosure control) when built from too few schools or pupils
+    case when not {{ too_few('n_schools', 'reported_cohort') }} then round(pipeline_value, 4) end as pipeline_value,
+    case when not {{ too_few('n_schools', 'reported_cohort') }} then round(difference, 4) end as difference,
     tolerance,
     n_schools::integer as n_schools,
     dfe_cohort::bigint as dfe_cohort,
@@ -156,7 +157,8 @@ select
     round(cohort_coverage, 4) as cohort_coverage,
     round(unpublished_weight_share, 4) as unpublished_weight_share,
     round(missing_share, 4) as missing_share,
-    case when difference is not null then abs(difference) <= tolerance end as within_tolerance,
+    case when difference is not null and not {{ too_few('n_schools', 'reported_cohort') }}
+        then abs(difference) <= tolerance end as within_tolerance,
     case
         when dfe_value is null then 'DfE published no number here (' || dfe_value_status || ')'
         when geography_level = 'national' and source_file not like '%england_%'
@@ -164,6 +166,8 @@ select
         when n_schools = 0 and n_without_phase > 0
             then 'the school rows of this file carry no phase (no school type in this year''s census or spine), so this phase cannot be recomputed'
         when n_schools = 0 then 'no school rows with a published value to aggregate'
+        when {{ too_few('n_schools', 'reported_cohort') }}
+            then 'c: the pipeline aggregate is withheld (fewer than {{ var("disclosure_min_schools") }} schools or {{ var("disclosure_min_pupils") }} pupils)'
         when abs(difference) <= tolerance then null
         when cohort_coverage < 0.5
             then 'the file holds only part of the schools DfE''s row covers (a row subset or LA-level file): '

@@ -1,0 +1,326 @@
+"""The evaluation: did schools in the combined-authority arrangement change differently after the
+pilot began than schools in comparator LAs? (domain.md §5)
+
+For each measure and comparator set:
+- difference in differences with school and year fixed effects, weighted by cohort, errors
+  clustered by LA (pyfixest);
+- a wild cluster bootstrap p-value at LA level (wildboottest). pyfixest's bootstrap refuses
+  regression weights, so it runs on the equivalent unweighted regression: the weighted, fixed-
+  effect-demeaned outcome and treatment, each times sqrt(weight) (Frisch-Waugh-Lovell);
+- placebo permutations: the same number of LAs as were treated, drawn from the comparators,
+  re-estimated on the same demeaned data; p = share of placebo effects at least as large;
+- an event study with the reference year from evaluation_settings (2018/19).
+
+Inputs come from the run's warehouse: fct_school_year (treated and post flags already follow the
+seeds), int_comparison_groups, evaluation_settings and measure_year_exclusions. Nothing here is
+hard-coded about which LAs are treated or when the pilot began.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+# measure -> weight column in fct_school_year
+MEASURES = {
+    "ks2_rwm_expected_pct": "ks2_cohort",
+    "ks2_rwm_disadvantage_gap_pp": "ks2_cohort",
+    "ks4_attainment8": "ks4_cohort",
+    "ks4_attainment8_disadvantage_gap": "ks4_cohort",
+    "overall_absence_pct": "pupils_on_roll",
+    "persistent_absence_pct": "pupils_on_roll",
+}
+MIN_SCHOOLS = 3  # disclosure control, as var('disclosure_min_schools') in dbt_project.yml
+BOOTSTRAP_REPS = 999
+PLACEBO_DRAWS = 99
+SEED = 20220401
+
+COMMON_CAVEATS = (
+    "Short pre-period: pre-trend tests have little power. "
+    "Few treated LAs: read the wild-bootstrap and placebo p-values, not only the cluster-robust interval. "
+    "Confounders: Education Investment Areas from 2022 (Plymouth, Dudley, South Tyneside, Sunderland, "
+    "Durham, not the North of Tyne LAs) and Opportunity North East (2019-2022, North East secondaries)."
+)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """One measure's estimation sample."""
+
+    data: pd.DataFrame  # school_key, academic_year, la_code, value, weight, treated, post
+    measure: str
+    comparator_set: str
+
+
+def estimation_panels(school_years: pd.DataFrame, groups: pd.DataFrame, exclusions: pd.DataFrame) -> list[Panel]:
+    """Treated LAs plus each comparator set's LAs, one panel per measure and set."""
+    panels = []
+    treated_las = set(groups.loc[groups.group_role == "treated", "la_code"])
+    for comparator_set in sorted(groups.loc[groups.group_role == "comparator", "comparison_group"].unique()):
+        comparators = set(groups.loc[groups.comparison_group == comparator_set, "la_code"])
+        sample = school_years[school_years.la_code.isin(treated_las | comparators)]
+        for measure, weight in MEASURES.items():
+            excluded = set(exclusions.loc[exclusions.measure == measure, "academic_year"])
+            frame = sample.loc[sample[measure].notna() & (sample[weight] > 0) & ~sample.academic_year.isin(excluded),
+                               ["school_key", "academic_year", "la_code", measure, weight, "is_treated_la", "is_post_pilot"]]
+            frame = frame.rename(columns={measure: "value", weight: "weight"})
+            frame["treated"] = frame.pop("is_treated_la").astype(float)
+            frame["post"] = frame.pop("is_post_pilot").astype(float)
+            # A school observed once carries no within-school change.
+            frame = frame[frame.groupby("school_key").academic_year.transform("nunique") > 1]
+            # Disclosure control: no estimate unless each group has enough schools.
+            schools_per_group = frame.groupby("treated").school_key.nunique()
+            if (len(schools_per_group) == 2 and schools_per_group.min() >= MIN_SCHOOLS
+                    and frame.post.sum() and (1 - frame.post).sum()):
+                panels.append(Panel(frame.reset_index(drop=True), measure, comparator_set))
+    return panels
+
+
+def _demeaned(panel: Panel, columns: np.ndarray) -> np.ndarray:
+    """Weighted two-way (school, year) demeaning of the columns, times sqrt(weight)."""
+    from pyfixest.estimation import demean
+
+    data = panel.data
+    fixed_effects = np.column_stack([
+        pd.factorize(data.school_key)[0], pd.factorize(data.academic_year)[0]]).astype(np.uint64)
+    weights = data.weight.to_numpy(float)
+    demeaned, converged = demean(np.ascontiguousarray(columns, dtype=float), fixed_effects, weights)
+    if not converged:
+        raise RuntimeError(f"fixed-effect demeaning did not converge for {panel.measure}")
+    return demeaned * np.sqrt(weights)[:, None]
+
+
+def did_estimate(panel: Panel, planted_effect: float | None) -> dict:
+    import pyfixest as pf
+
+    data = panel.data.assign(treated_post=panel.data.treated * panel.data.post)
+    n_las = data.la_code.nunique()
+    n_treated_las = data.loc[data.treated == 1, "la_code"].nunique()
+    fit = pf.feols("value ~ treated_post | school_key + academic_year", data=data, weights="weight",
+                   vcov={"CRV1": "la_code"})
+    tidy = fit.tidy().loc["treated_post"]
+
+    # Wild cluster bootstrap on the equivalent unweighted regression (FWL).
+    transformed = _demeaned(panel, np.column_stack([data.value, data.treated_post]))
+    fwl = pd.DataFrame({"y": transformed[:, 0], "d": transformed[:, 1], "la_code": data.la_code.to_numpy()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        boot = pf.feols("y ~ d - 1", data=fwl, vcov={"CRV1": "la_code"}).wildboottest(
+            param="d", reps=BOOTSTRAP_REPS, seed=SEED, cluster="la_code")
+    # Placebos: as many comparator LAs as there are treated LAs, pretending they were treated.
+    placebo_p, placebo_low, placebo_high, n_placebos = _placebos(panel, transformed[:, 0], float(tidy["Estimate"]),
+                                                                 n_treated_las)
+    return {
+        "measure": panel.measure,
+        "comparator_set": panel.comparator_set,
+        "method": "twfe_did",
+        "estimate": float(tidy["Estimate"]),
+        "std_error": float(tidy["Std. Error"]),
+        "ci_low": float(tidy["2.5%"]),
+        "ci_high": float(tidy["97.5%"]),
+        "p_value": float(tidy["Pr(>|t|)"]),
+        "wild_bootstrap_p_value": float(boot["Pr(>|t|)"]),
+        "placebo_p_value": placebo_p,
+        "placebo_ci_low": placebo_low,
+        "placebo_ci_high": placebo_high,
+        "n_placebos": n_placebos,
+        "n_observations": int(len(data)),
+        "n_schools": int(data.school_key.nunique()),
+        "n_las": int(n_las),
+        "n_treated_las": int(n_treated_las),
+        "first_year": str(data.academic_year.min()),
+        "last_year": str(data.academic_year.max()),
+        "planted_effect": planted_effect,
+        "caveats": _caveats(panel, n_las, n_treated_las, n_placebos),
+    }
+
+
+def _placebos(panel: Panel, demeaned_y: np.ndarray, estimate: float, n_treated: int):
+    data = panel.data
+    comparator_las = np.array(sorted(data.loc[data.treated == 0, "la_code"].unique()))
+    if len(comparator_las) < n_treated + 1:
+        return None, None, None, 0
+    rng = np.random.default_rng([SEED, len(comparator_las)])
+    draws = {tuple(sorted(rng.choice(comparator_las, n_treated, replace=False))) for _ in range(PLACEBO_DRAWS)}
+    draws = sorted(draws)
+    la_codes = data.la_code.to_numpy()
+    post = data.post.to_numpy()
+    pseudo = np.column_stack([np.isin(la_codes, draw) * post for draw in draws])
+    demeaned = _demeaned(panel, pseudo)
+    effects = (demeaned * demeaned_y[:, None]).sum(axis=0) / (demeaned ** 2).sum(axis=0)
+    p_value = float((1 + np.sum(np.abs(effects) >= abs(estimate))) / (1 + len(effects)))
+    # Randomisation interval: the placebo spread around the estimate (constant-effect assumption).
+    low, high = np.quantile(effects, [0.025, 0.975])
+    return p_value, float(estimate - high), float(estimate - low), len(draws)
+
+
+def _caveats(panel: Panel, n_las: int, n_treated_las: int, n_placebos: int) -> str:
+    notes = [COMMON_CAVEATS]
+    if n_las - n_treated_las < 10:
+        notes.append(f"Only {n_las - n_treated_las} comparator LAs: cluster-robust errors are unreliable with so few clusters.")
+    if n_placebos < 20:
+        notes.append(f"Only {n_placebos} distinct placebo assignments: the placebo p-value cannot be small.")
+    if panel.measure.startswith("overall_absence") or panel.measure.startswith("persistent_absence"):
+        notes.append("Absence in 2021/22 (a pre-pilot year here) was still shaped by COVID.")
+    if "gap" in panel.measure:
+        notes.append("Disadvantage gaps are often suppressed for small schools: the sample is larger schools.")
+    return " ".join(notes)
+
+
+def event_study(panel: Panel, reference_year: str) -> list[dict]:
+    import pyfixest as pf
+
+    data = panel.data
+    if reference_year not in set(data.academic_year):
+        return []
+    fit = pf.feols(f"value ~ i(academic_year, treated, ref='{reference_year}') | school_key + academic_year",
+                   data=data, weights="weight", vcov={"CRV1": "la_code"})
+    tidy = fit.tidy()
+    rows = []
+    reference_start = int(reference_year[:4])
+    for academic_year in sorted(data.academic_year.unique()):
+        is_reference = academic_year == reference_year
+        matches = [name for name in tidy.index if f"[{academic_year}]" in name or f"::{academic_year}" in name]
+        if not is_reference and not matches:
+            continue
+        row = tidy.loc[matches[0]] if matches else None
+        n_schools = int(data.loc[data.academic_year == academic_year, "school_key"].nunique())
+        disclosed = n_schools >= MIN_SCHOOLS  # disclosure control
+        rows.append({
+            "measure": panel.measure,
+            "comparator_set": panel.comparator_set,
+            "academic_year": academic_year,
+            "years_from_reference": int(academic_year[:4]) - reference_start,
+            "is_reference_year": is_reference,
+            "is_post_pilot": bool(data.loc[data.academic_year == academic_year, "post"].iloc[0]),
+            "estimate": None if not disclosed else 0.0 if is_reference else float(row["Estimate"]),
+            "ci_low": None if is_reference or not disclosed else float(row["2.5%"]),
+            "ci_high": None if is_reference or not disclosed else float(row["97.5%"]),
+            "p_value": None if is_reference or not disclosed else float(row["Pr(>|t|)"]),
+            "n_schools": n_schools,
+            "n_las": int(data.la_code.nunique()),
+        })
+    return rows
+
+
+# Column dictionaries: the published schema and its descriptions (stored as DuckDB comments).
+DID_COLUMNS = {
+    "measure": ("VARCHAR", "Outcome (a fct_school_year column): e.g. ks2_rwm_expected_pct, ks4_attainment8, overall_absence_pct."),
+    "comparator_set": ("VARCHAR", "Comparison group the treated LAs are set against (comparator_sets seed, or all_other_las)."),
+    "method": ("VARCHAR", "twfe_did: difference in differences, school and year fixed effects, weighted by cohort."),
+    "estimate": ("DOUBLE", "Effect of the arrangement after the pilot began, in the measure's units (percentage points, Attainment 8 points)."),
+    "std_error": ("DOUBLE", "Cluster-robust (CRV1, by LA) standard error."),
+    "ci_low": ("DOUBLE", "Lower end of the 95% cluster-robust interval."),
+    "ci_high": ("DOUBLE", "Upper end of the 95% cluster-robust interval."),
+    "p_value": ("DOUBLE", "Cluster-robust p-value (t with clusters - 1 degrees of freedom)."),
+    "wild_bootstrap_p_value": ("DOUBLE", f"Wild cluster bootstrap p-value at LA level ({BOOTSTRAP_REPS} Rademacher draws, null imposed)."),
+    "placebo_p_value": ("DOUBLE", "Share of placebo assignments (comparator LAs treated instead) with an effect at least as large."),
+    "placebo_ci_low": ("DOUBLE", "Randomisation interval from the placebo effects (assumes a constant effect)."),
+    "placebo_ci_high": ("DOUBLE", "Upper end of the randomisation interval."),
+    "n_placebos": ("INTEGER", f"Distinct placebo assignments drawn (up to {PLACEBO_DRAWS})."),
+    "n_observations": ("INTEGER", "School-years in the estimation sample."),
+    "n_schools": ("INTEGER", "Schools in the sample (observed in at least two years)."),
+    "n_las": ("INTEGER", "LAs in the sample (treated and comparators): the clusters."),
+    "n_treated_las": ("INTEGER", "Treated LAs in the sample."),
+    "first_year": ("VARCHAR", "First academic year used."),
+    "last_year": ("VARCHAR", "Last academic year used."),
+    "planted_effect": ("DOUBLE", "Demo builds only: the effect the synthetic generator planted for this measure, to check the method recovers it. NULL on real data."),
+    "caveats": ("VARCHAR", "What an evaluator must read before using the estimate."),
+    "data_provenance": ("VARCHAR", "Where the numbers come from. Demo builds say SYNTHETIC DEMO DATA."),
+}
+EVENT_COLUMNS = {
+    "measure": ("VARCHAR", "Outcome (a fct_school_year column)."),
+    "comparator_set": ("VARCHAR", "Comparison group."),
+    "academic_year": ("VARCHAR", "Academic year, written like 2018/19."),
+    "years_from_reference": ("INTEGER", "Years after (or before, negative) the reference year."),
+    "is_reference_year": ("BOOLEAN", "The reference year (evaluation_settings.event_study_reference_year): estimate fixed at 0."),
+    "is_post_pilot": ("BOOLEAN", "The year starts after the pilot began."),
+    "estimate": ("DOUBLE", "Treated-minus-comparator difference in that year relative to the reference year (school and year fixed effects, weighted)."),
+    "ci_low": ("DOUBLE", "Lower end of the 95% cluster-robust interval (NULL in the reference year)."),
+    "ci_high": ("DOUBLE", "Upper end of the 95% cluster-robust interval."),
+    "p_value": ("DOUBLE", "Cluster-robust p-value."),
+    "n_schools": ("INTEGER", "Schools observed that year in the sample."),
+    "n_las": ("INTEGER", "LAs in the sample."),
+    "data_provenance": ("VARCHAR", "Where the numbers come from. Demo builds say SYNTHETIC DEMO DATA."),
+}
+
+
+def write_table(con, name: str, columns: dict, rows: list[dict], table_comment: str) -> None:
+    """Create main.<name> with the declared types, insert rows, and store every description."""
+    con.execute(f'create or replace table main."{name}" ('
+                + ", ".join(f'"{c}" {t}' for c, (t, _) in columns.items()) + ")")
+    if rows:
+        frame = pd.DataFrame(rows, columns=list(columns))
+        con.register("incoming", frame)
+        con.execute(f'insert into main."{name}" select * from incoming')
+        con.unregister("incoming")
+    con.execute(f"comment on table main.\"{name}\" is '{table_comment.replace(chr(39), chr(39) * 2)}'")
+    for column, (_, description) in columns.items():
+        con.execute(f"comment on column main.\"{name}\".\"{column}\" is '{description.replace(chr(39), chr(39) * 2)}'")
+
+
+def run(build_db: str, planted: dict[str, float]) -> tuple[int, int]:
+    """Read the run's marts, estimate, write fct_did_estimates and fct_event_study. Returns row counts."""
+    import duckdb
+
+    columns = sorted({"school_key", "academic_year", "la_code", "is_treated_la", "is_post_pilot", "data_provenance"}
+                     | set(MEASURES) | set(MEASURES.values()))
+    with duckdb.connect(build_db, read_only=True) as con:
+        # Ordered reads: float sums depend on row order, and identical inputs must give identical bytes.
+        school_years = con.execute(f"select {', '.join(columns)} from main.fct_school_year "
+                                   "order by school_key, academic_year").df()
+        groups = con.execute("select la_code, comparison_group, group_role from intermediate.int_comparison_groups "
+                             "order by all").df()
+        settings = dict(con.execute("select setting, value from reference.evaluation_settings").fetchall())
+        exclusions = con.execute("select measure, academic_year from reference.measure_year_exclusions order by all").df()
+    provenance = school_years.data_provenance.iloc[0] if len(school_years) else None
+    estimates, events = [], []
+    for panel in estimation_panels(school_years, groups, exclusions):
+        estimates.append(did_estimate(panel, planted.get(panel.measure)) | {"data_provenance": provenance})
+        events += [row | {"data_provenance": provenance}
+                   for row in event_study(panel, settings["event_study_reference_year"])]
+    with duckdb.connect(build_db) as con:
+        write_table(con, "fct_did_estimates", DID_COLUMNS, estimates,
+                    "Difference-in-differences estimates of the combined-authority arrangement's effect, by measure and comparator set.")
+        write_table(con, "fct_event_study", EVENT_COLUMNS, events,
+                    "Event study: treated-minus-comparator difference by year, relative to the reference year.")
+    return len(estimates), len(events)
+
+
+def run_in_subprocess(build_db: str, planted: dict[str, float]) -> tuple[int, int]:
+    """Run the estimation in a fresh process with a fixed hash seed.
+
+    pyfixest's results depend (in the ninth decimal) on Python's per-process string-hash seed, and
+    an evaluator reproducing the warehouse compares content hashes: PYTHONHASHSEED must be fixed
+    before the interpreter starts, so the estimation gets its own process.
+    """
+    command = [sys.executable, "-m", "orchestration.evaluation", "--build-db", build_db,
+               "--planted", json.dumps(planted, sort_keys=True)]
+    result = subprocess.run(command, env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"the estimation failed:\n{result.stderr[-4000:]}")
+    counts = json.loads(result.stdout.strip().splitlines()[-1])
+    return counts["estimates"], counts["event_study_rows"]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description="Estimate the arrangement's effect into a run's warehouse.")
+    parser.add_argument("--build-db", required=True)
+    parser.add_argument("--planted", default="{}", help="JSON: measure -> planted effect (demo builds)")
+    args = parser.parse_args()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        n_estimates, n_events = run(args.build_db, json.loads(args.planted))
+    print(json.dumps({"estimates": n_estimates, "event_study_rows": n_events}))
+
+
+if __name__ == "__main__":
+    main()
