@@ -55,7 +55,7 @@ COMMON_CAVEATS = (
 class Panel:
     """One measure's estimation sample."""
 
-    data: pd.DataFrame  # school_key, academic_year, la_code, value, weight, treated, post
+    data: pd.DataFrame  # school_key, academic_year, la_code, cluster (current LA), value, weight, treated, post
     measure: str
     comparator_set: str
 
@@ -64,13 +64,16 @@ def estimation_panels(school_years: pd.DataFrame, groups: pd.DataFrame, exclusio
     """Treated LAs plus each comparator set's LAs, one panel per measure and set."""
     panels = []
     treated_las = set(groups.loc[groups.group_role == "treated", "la_code"])
+    # Cluster on the school's current LA: a school whose LA was reorganised stays in one cluster.
+    school_years = school_years.assign(cluster=school_years.current_la_code.fillna(school_years.la_code).astype(int))
     for comparator_set in sorted(groups.loc[groups.group_role == "comparator", "comparison_group"].unique()):
         comparators = set(groups.loc[groups.comparison_group == comparator_set, "la_code"])
         sample = school_years[school_years.la_code.isin(treated_las | comparators)]
         for measure, weight in MEASURES.items():
             excluded = set(exclusions.loc[exclusions.measure == measure, "academic_year"])
             frame = sample.loc[sample[measure].notna() & (sample[weight] > 0) & ~sample.academic_year.isin(excluded),
-                               ["school_key", "academic_year", "la_code", measure, weight, "is_treated_la", "is_post_pilot"]]
+                               ["school_key", "academic_year", "la_code", "cluster", measure, weight, "is_treated_la",
+                                "is_post_pilot"]]
             frame = frame.rename(columns={measure: "value", weight: "weight"})
             frame["treated"] = frame.pop("is_treated_la").astype(float)
             frame["post"] = frame.pop("is_post_pilot").astype(float)
@@ -102,22 +105,20 @@ def did_estimate(panel: Panel, planted_effect: float | None) -> dict:
     import pyfixest as pf
 
     data = panel.data.assign(treated_post=panel.data.treated * panel.data.post)
-    n_las = data.la_code.nunique()
-    n_treated_las = data.loc[data.treated == 1, "la_code"].nunique()
+    n_las = data.cluster.nunique()
+    n_treated_las = data.loc[data.treated == 1, "cluster"].nunique()
     fit = pf.feols("value ~ treated_post | school_key + academic_year", data=data, weights="weight",
-                   vcov={"CRV1": "la_code"})
+                   vcov={"CRV1": "cluster"})
     tidy = fit.tidy().loc["treated_post"]
 
     # Wild cluster bootstrap on the equivalent unweighted regression (FWL).
     transformed = _demeaned(panel, np.column_stack([data.value, data.treated_post]))
-    fwl = pd.DataFrame({"y": transformed[:, 0], "d": transformed[:, 1], "la_code": data.la_code.to_numpy()})
+    fwl = pd.DataFrame({"y": transformed[:, 0], "d": transformed[:, 1], "cluster": data.cluster.to_numpy()})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        boot = pf.feols("y ~ d - 1", data=fwl, vcov={"CRV1": "la_code"}).wildboottest(
-            param="d", reps=BOOTSTRAP_REPS, seed=SEED, cluster="la_code")
-    # Placebos: as many comparator LAs as there are treated LAs, pretending they were treated.
-    placebo_p, placebo_low, placebo_high, n_placebos = _placebos(panel, transformed[:, 0], float(tidy["Estimate"]),
-                                                                 n_treated_las)
+        boot = pf.feols("y ~ d - 1", data=fwl, vcov={"CRV1": "cluster"}).wildboottest(
+            param="d", reps=BOOTSTRAP_REPS, seed=SEED, cluster="cluster")
+    placebo_p, placebo_low, placebo_high, n_placebos = _placebos(panel, float(tidy["Estimate"]), n_treated_las)
     return {
         "measure": panel.measure,
         "comparator_set": panel.comparator_set,
@@ -143,19 +144,21 @@ def did_estimate(panel: Panel, planted_effect: float | None) -> dict:
     }
 
 
-def _placebos(panel: Panel, demeaned_y: np.ndarray, estimate: float, n_treated: int):
-    data = panel.data
-    comparator_las = np.array(sorted(data.loc[data.treated == 0, "la_code"].unique()))
+def _placebos(panel: Panel, estimate: float, n_treated: int):
+    """Pretend a random set of comparator LAs (as many as were treated) was treated, using the
+    comparators alone (the truly treated schools must not sit in the control group), and
+    re-estimate on the same weighted two-way demeaning. Returns (p, interval low, high, draws)."""
+    controls = Panel(panel.data[panel.data.treated == 0].reset_index(drop=True), panel.measure, panel.comparator_set)
+    comparator_las = np.array(sorted(controls.data.cluster.unique()))
     if len(comparator_las) < n_treated + 1:
         return None, None, None, 0
     rng = np.random.default_rng([SEED, len(comparator_las)])
-    draws = {tuple(sorted(rng.choice(comparator_las, n_treated, replace=False))) for _ in range(PLACEBO_DRAWS)}
-    draws = sorted(draws)
-    la_codes = data.la_code.to_numpy()
-    post = data.post.to_numpy()
-    pseudo = np.column_stack([np.isin(la_codes, draw) * post for draw in draws])
-    demeaned = _demeaned(panel, pseudo)
-    effects = (demeaned * demeaned_y[:, None]).sum(axis=0) / (demeaned ** 2).sum(axis=0)
+    draws = sorted({tuple(sorted(rng.choice(comparator_las, n_treated, replace=False))) for _ in range(PLACEBO_DRAWS)})
+    clusters, post = controls.data.cluster.to_numpy(), controls.data.post.to_numpy()
+    pseudo = np.column_stack([np.isin(clusters, draw) * post for draw in draws])
+    demeaned = _demeaned(controls, np.column_stack([controls.data.value.to_numpy(), pseudo]))
+    y, d = demeaned[:, :1], demeaned[:, 1:]
+    effects = (d * y).sum(axis=0) / (d ** 2).sum(axis=0)
     p_value = float((1 + np.sum(np.abs(effects) >= abs(estimate))) / (1 + len(effects)))
     # Randomisation interval: the placebo spread around the estimate (constant-effect assumption).
     low, high = np.quantile(effects, [0.025, 0.975])
@@ -164,6 +167,9 @@ def _placebos(panel: Panel, demeaned_y: np.ndarray, estimate: float, n_treated: 
 
 def _caveats(panel: Panel, n_las: int, n_treated_las: int, n_placebos: int) -> str:
     notes = [COMMON_CAVEATS]
+    if n_treated_las < 6:
+        notes.append(f"With {n_treated_las} treated LAs the wild cluster bootstrap is known to be very conservative "
+                     "(MacKinnon and Webb 2017): a large bootstrap p-value alone is not evidence of no effect.")
     if n_las - n_treated_las < 10:
         notes.append(f"Only {n_las - n_treated_las} comparator LAs: cluster-robust errors are unreliable with so few clusters.")
     if n_placebos < 20:
@@ -182,7 +188,7 @@ def event_study(panel: Panel, reference_year: str) -> list[dict]:
     if reference_year not in set(data.academic_year):
         return []
     fit = pf.feols(f"value ~ i(academic_year, treated, ref='{reference_year}') | school_key + academic_year",
-                   data=data, weights="weight", vcov={"CRV1": "la_code"})
+                   data=data, weights="weight", vcov={"CRV1": "cluster"})
     tidy = fit.tidy()
     rows = []
     reference_start = int(reference_year[:4])
@@ -206,7 +212,7 @@ def event_study(panel: Panel, reference_year: str) -> list[dict]:
             "ci_high": None if is_reference or not disclosed else float(row["97.5%"]),
             "p_value": None if is_reference or not disclosed else float(row["Pr(>|t|)"]),
             "n_schools": n_schools,
-            "n_las": int(data.la_code.nunique()),
+            "n_las": int(data.cluster.nunique()),
         })
     return rows
 
@@ -222,13 +228,13 @@ DID_COLUMNS = {
     "ci_high": ("DOUBLE", "Upper end of the 95% cluster-robust interval."),
     "p_value": ("DOUBLE", "Cluster-robust p-value (t with clusters - 1 degrees of freedom)."),
     "wild_bootstrap_p_value": ("DOUBLE", f"Wild cluster bootstrap p-value at LA level ({BOOTSTRAP_REPS} Rademacher draws, null imposed)."),
-    "placebo_p_value": ("DOUBLE", "Share of placebo assignments (comparator LAs treated instead) with an effect at least as large."),
+    "placebo_p_value": ("DOUBLE", "Share of placebo assignments (comparator LAs pretend-treated, estimated on comparators only) with an effect at least as large."),
     "placebo_ci_low": ("DOUBLE", "Randomisation interval from the placebo effects (assumes a constant effect)."),
     "placebo_ci_high": ("DOUBLE", "Upper end of the randomisation interval."),
     "n_placebos": ("INTEGER", f"Distinct placebo assignments drawn (up to {PLACEBO_DRAWS})."),
     "n_observations": ("INTEGER", "School-years in the estimation sample."),
     "n_schools": ("INTEGER", "Schools in the sample (observed in at least two years)."),
-    "n_las": ("INTEGER", "LAs in the sample (treated and comparators): the clusters."),
+    "n_las": ("INTEGER", "LAs in the sample (treated and comparators, by each school's current LA): the clusters."),
     "n_treated_las": ("INTEGER", "Treated LAs in the sample."),
     "first_year": ("VARCHAR", "First academic year used."),
     "last_year": ("VARCHAR", "Last academic year used."),
@@ -271,7 +277,8 @@ def run(build_db: str, planted: dict[str, float]) -> tuple[int, int]:
     """Read the run's marts, estimate, write fct_did_estimates and fct_event_study. Returns row counts."""
     import duckdb
 
-    columns = sorted({"school_key", "academic_year", "la_code", "is_treated_la", "is_post_pilot", "data_provenance"}
+    columns = sorted({"school_key", "academic_year", "la_code", "current_la_code", "is_treated_la", "is_post_pilot",
+                      "data_provenance"}
                      | set(MEASURES) | set(MEASURES.values()))
     with duckdb.connect(build_db, read_only=True) as con:
         # Ordered reads: float sums depend on row order, and identical inputs must give identical bytes.

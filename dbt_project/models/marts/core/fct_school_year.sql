@@ -20,6 +20,7 @@ select
     panel.urn,
     panel.la_code,
     arrangements.la_name,
+    school.current_la_code,
     coalesce(school.phase_group, 'unknown') as phase_group,
     arrangements.arrangement_code,
     arrangements.is_treated_la,
