@@ -33,18 +33,10 @@ def _planted_effect(text: str) -> tuple[str, float]:
 
 def build(args: argparse.Namespace) -> int:
     from orchestration import progress
+    from orchestration.resources import LocalEDResource
 
     progress.reset_clock()
     progress.say("start", f"source={args.source}" + (f" mirror={args.mirror_dir}" if args.mirror_dir else ""))
-    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
-    import dagster as dg
-
-    from orchestration.checks.raw_checks import raw_checks
-    from orchestration.dbt_assets import dbt_resource
-    from orchestration.definitions import ALL_ASSETS
-    from orchestration.resources import LocalEDResource
-
-    progress.say("definitions", "loaded")
     localed = LocalEDResource(
         source=args.source,
         mirror_dir=str(Path(args.mirror_dir).resolve()) if args.mirror_dir else "",
@@ -53,25 +45,47 @@ def build(args: argparse.Namespace) -> int:
         demo_la_codes=list(args.demo_las or []),
         demo_planted_effects=_demo_effects(args.demo_effect),
     )
-    instance = dg.DagsterInstance.ephemeral()
     started = time.monotonic()
+    published, problems = execute(localed)
+    if published:
+        print(f"\nPublished {localed.paths().published_warehouse} in {time.monotonic() - started:.1f}s "
+              f"({'SYNTHETIC demo data' if localed.source_mode() == 'demo' else localed.source_mode() + ' data'}).")
+        return 0
+    print("\nBUILD FAILED: nothing was published; the last good warehouse is unchanged.", file=sys.stderr)
+    for problem in problems:
+        print(f"  - {problem}", file=sys.stderr)
+    return 1
+
+
+def execute(localed) -> tuple[bool, list[str]]:
+    """Run every asset and check in this process; return (published?, problems)."""
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    import dagster as dg
+
+    from orchestration import progress
+    from orchestration.dbt_assets import dbt_resource
+    from orchestration.definitions import ALL_ASSETS, ALL_CHECKS
+
+    progress.say("definitions", "loaded")
+    instance = dg.DagsterInstance.ephemeral()
     result = dg.materialize(
-        [*ALL_ASSETS, *raw_checks],
+        [*ALL_ASSETS, *ALL_CHECKS],
         instance=instance,
         resources={"localed": localed, "dbt": dbt_resource()},
         run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         raise_on_error=False,
     )
-    total = time.monotonic() - started
     _print_timings(instance, result.run_id)
-    if result.success and _published(result):
-        print(f"\nPublished {localed.paths().published_warehouse} in {total:.1f}s "
-              f"({'SYNTHETIC demo data' if localed.source_mode() == 'demo' else localed.source_mode() + ' data'}).")
-        return 0
-    print("\nBUILD FAILED: nothing was published; the last good warehouse is unchanged.", file=sys.stderr)
-    for problem in _problems(result):
-        print(f"  - {problem}", file=sys.stderr)
-    return 1
+    published = result.success and _published(result)
+    return published, ([] if published else _problems(result))
+
+
+def reproduce(args: argparse.Namespace) -> int:
+    """Rebuild from the raw snapshots a manifest records, into a scratch folder, and compare marts."""
+    from orchestration.reproduce import reproduce_manifest
+
+    return reproduce_manifest(Path(args.manifest), home=Path(args.home) if args.home else None,
+                              workdir=Path(args.workdir) if args.workdir else None)
 
 
 def _demo_effects(overrides: list[tuple[str, float]] | None) -> dict[str, float]:
@@ -135,8 +149,13 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--demo-effect", nargs="+", type=_planted_effect, metavar="NAME=VALUE",
                    help="demo only: planted effects, e.g. ks2_rwm_expected_pct=0 (defaults: +2.0, +1.0, -0.5)")
     b.set_defaults(run=build)
+    r = verbs.add_parser("reproduce", help="rebuild from a run manifest's raw snapshots and compare every mart")
+    r.add_argument("manifest", help="a run_manifest.json (e.g. data/marts/run_manifest.json)")
+    r.add_argument("--home", help="LOCALED_HOME the manifest was built in (default: three folders above it)")
+    r.add_argument("--workdir", help="scratch folder for the rebuild (default: a temporary folder, removed after)")
+    r.set_defaults(run=reproduce)
     args = parser.parse_args(argv)
-    if args.source == "mirror" and not args.mirror_dir:
+    if args.verb == "build" and args.source == "mirror" and not args.mirror_dir:
         parser.error("--source mirror needs --mirror-dir")
     return args.run(args)
 

@@ -1,6 +1,7 @@
 """The Dagster code location: one Definitions with every asset, check, job and schedule."""
 
 import dagster as dg
+from orchestration.checks.mart_checks import mart_checks
 from orchestration.checks.raw_checks import raw_checks
 from orchestration.dbt_assets import dbt_resource, localed_dbt_models
 from orchestration.evaluation_assets import evaluation_estimates
@@ -9,6 +10,7 @@ from orchestration.raw_assets import raw_assets
 from orchestration.resources import LocalEDResource
 
 ALL_ASSETS = [*raw_assets, localed_dbt_models, evaluation_estimates, published_warehouse]
+ALL_CHECKS = [*raw_checks, *mart_checks]
 
 full_build = dg.define_asset_job(
     "full_build",
@@ -28,7 +30,7 @@ nightly = dg.ScheduleDefinition(
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    asset_checks=raw_checks,
+    asset_checks=ALL_CHECKS,
     jobs=[full_build],
     schedules=[nightly],
     resources={"localed": LocalEDResource(), "dbt": dbt_resource()},

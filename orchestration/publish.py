@@ -25,6 +25,7 @@ import duckdb
 from orchestration.progress import say
 from orchestration.resources import LocalEDResource
 from orchestration.settings import REPO_ROOT, Paths
+from orchestration.sources.landing import snapshot_path
 
 MART_SCHEMA = "main"
 
@@ -59,14 +60,36 @@ def lock_hash() -> str:
 
 
 def raw_inputs(con: duckdb.DuckDBPyConnection) -> list[dict]:
+    """Every landed file with its snapshot (path relative to LOCALED_HOME) and row count."""
     tables = [r[0] for r in con.execute(
         "select table_name from information_schema.tables where table_schema = 'raw' order by 1").fetchall()]
     inputs = []
     for table in tables:
-        for file, sha, rows in con.execute(
-                f'select _source_file, _snapshot_sha256, count(*) from raw."{table}" group by all order by 1').fetchall():
-            inputs.append({"dataset": table, "file": file, "sha256": sha, "rows": rows})
+        for file, year, sha, rows in con.execute(
+                f'select _source_file, any_value(academic_year), _snapshot_sha256, count(*) from raw."{table}" '
+                "group by _source_file, _snapshot_sha256 order by 1").fetchall():
+            snapshot = snapshot_path(Path("data/raw"), table, year, file, sha)
+            inputs.append({"dataset": table, "file": file, "academic_year": year, "sha256": sha, "rows": rows,
+                           "snapshot": snapshot.as_posix()})
     return inputs
+
+
+def run_record(context: dg.AssetExecutionContext) -> dict:
+    """What this run checked and how long each step took, from Dagster's own event log."""
+    starts, timings, checks = {}, {}, []
+    for entry in context.instance.all_logs(context.run_id):
+        event = entry.dagster_event
+        if event is None:
+            continue
+        if event.event_type_value == "STEP_START":
+            starts[event.step_key] = entry.timestamp
+        elif event.event_type_value == "STEP_SUCCESS" and event.step_key in starts:
+            timings[event.step_key] = round(entry.timestamp - starts[event.step_key], 2)
+        elif event.event_type_value == "ASSET_CHECK_EVALUATION":
+            evaluation = event.event_specific_data
+            checks.append({"check": evaluation.check_name, "asset": evaluation.asset_key.to_user_string(),
+                           "passed": evaluation.passed, "severity": evaluation.severity.value})
+    return {"timings_s": timings, "checks": sorted(checks, key=lambda c: (c["asset"], c["check"]))}
 
 
 def _atomic_write_text(path: Path, text: str) -> None:
@@ -75,7 +98,8 @@ def _atomic_write_text(path: Path, text: str) -> None:
     os.replace(tmp, path)
 
 
-def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep_versions: int) -> dict:
+def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep_versions: int,
+            run_details: dict | None = None) -> dict:
     started = time.monotonic()
     export_dir = build_db.parent / "parquet"
     export_dir.mkdir(exist_ok=True)
@@ -91,6 +115,7 @@ def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep
             "raw_inputs": raw_inputs(con),
             "marts": {name: {"rows": con.execute(f'select count(*) from {MART_SCHEMA}."{name}"').fetchone()[0],
                              "content_hash": content_hash(con, name)} for name in marts},
+            **(run_details or {}),
         }
         con.execute("create schema if not exists meta")
         con.execute("create or replace table meta.run_manifest as select ? as manifest_json", [json.dumps(manifest)])
@@ -127,8 +152,12 @@ def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep
     kinds={"duckdb", "parquet"},
 )
 def published_warehouse(context: dg.AssetExecutionContext, localed: LocalEDResource) -> dg.MaterializeResult:
+    details = run_record(context) | {
+        "years": list(localed.years),
+        "demo_config": localed.demo_config().as_record() if localed.source_mode() == "demo" else None,
+    }
     manifest = publish(localed.build_db(context.run_id), localed.paths(), source_mode=localed.source_mode(),
-                       run_id=context.run_id, keep_versions=localed.keep_versions)
+                       run_id=context.run_id, keep_versions=localed.keep_versions, run_details=details)
     return dg.MaterializeResult(metadata={
         "path": str(localed.paths().published_warehouse),
         "marts": dg.MetadataValue.json(manifest["marts"]),

@@ -6,7 +6,7 @@ Each writes raw.<dataset> into this run's own warehouse file (never the publishe
 
 
 import time
-from types import ModuleType
+from pathlib import Path
 
 import dagster as dg
 import duckdb
@@ -46,6 +46,8 @@ DATASETS: list[tuple[DatasetSpec, pl.Expr]] = [
 def fetch(localed: LocalEDResource, spec: DatasetSpec) -> list[SourceFile]:
     mode = localed.source_mode()
     years = tuple(localed.years)
+    if localed.snapshot_dir:
+        return mirror_files(Path(localed.snapshot_dir), spec, years)
     if mode == "demo":
         return mirror_files(demo_root(localed.paths().demo_source, localed.demo_config()), spec, years)
     if mode == "mirror":
@@ -70,6 +72,9 @@ def land(spec: DatasetSpec, record_level: pl.Expr, files: list[SourceFile], loca
             raise LandingError(source.name, f"unrecognised record type {first.get('rectype')!r} "
                                             "(not a school, LA or national row)",
                                row=first["_source_row"], column="RECTYPE")
+        if spec.ends_with_national_rows and frame["record_level"][-1] != "national":
+            raise LandingError(source.name, "the file does not end with its national summary rows: it was cut short "
+                                            "(truncated download?)", row=int(frame["_source_row"][-1]))
         frames.append(frame)
         lineage.append({"file": source.name, "sha256": snapshot.sha256, "rows": frame.height,
                         "snapshot": str(snapshot.path.relative_to(localed.paths().home)),

@@ -22,6 +22,9 @@ class LocalEDResource(dg.ConfigurableResource):
     demo_la_codes: list[int] = []  # empty = the national demo
     demo_planted_effects: dict[str, float] = {}  # empty = the documented defaults
     keep_versions: int = 3
+    # `localed reproduce`: read every dataset from this folder of recorded raw snapshots (laid out
+    # like a mirror), while labelling and configuring the run as the recorded source mode.
+    snapshot_dir: str = ""
 
     def source_mode(self) -> str:
         mode = self.source or os.environ.get("LOCALED_SOURCE", "demo")

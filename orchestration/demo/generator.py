@@ -76,6 +76,9 @@ class DemoConfig:
             "persistent_absence_pct": 2.6 * absence,
         }
 
+    def as_record(self) -> dict:
+        return json.loads(json.dumps(asdict(self)))
+
     def fingerprint(self) -> str:
         return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
 

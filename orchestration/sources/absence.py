@@ -8,6 +8,7 @@ SPEC = DatasetSpec(
     name="absence",
     description="School-level absence: overall and persistent absence rates",
     file_stems=("abs",),
+    ends_with_national_rows=True,
     columns=(
         col("la_code", "LA", "LEA"),
         col("estab", "ESTAB"),

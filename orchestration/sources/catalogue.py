@@ -67,6 +67,10 @@ class DatasetSpec:
     columns: tuple[Column, ...]
     encoding: str = "utf-8"  # performance tables: UTF-8 (usually with BOM); GIAS: cp1252
     per_year: bool = True
+    # Performance-tables files end with their national summary rows; one that does not was cut short.
+    ends_with_national_rows: bool = False
+    # Year-suffixed trend columns (e.g. PTRWM_EXP_18) end at the year before the file's own year.
+    trend_column_prefix: str | None = None
     notes: dict[str, str] = field(default_factory=dict)
 
     @property

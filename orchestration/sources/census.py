@@ -8,6 +8,7 @@ SPEC = DatasetSpec(
     name="census",
     description="January school census: pupils on roll and the shares with FSM, EAL and SEN",
     file_stems=("census",),
+    ends_with_national_rows=True,
     columns=(
         col("urn", "URN"),
         col("la_code", "LA", "LEA"),

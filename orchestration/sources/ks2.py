@@ -8,6 +8,8 @@ SPEC = DatasetSpec(
     name="ks2",
     description="Key stage 2 final results, one row per school (plus LA and national rows)",
     file_stems=("ks2final",),
+    ends_with_national_rows=True,
+    trend_column_prefix="PTRWM_EXP",
     columns=(
         col("rectype", "RECTYPE"),
         col("la_code", "LEA", "LA"),

@@ -8,6 +8,8 @@ SPEC = DatasetSpec(
     name="ks4",
     description="Key stage 4 final results, one row per school (plus LA and national rows)",
     file_stems=("ks4final",),
+    ends_with_national_rows=True,
+    trend_column_prefix="ATT8SCR",
     columns=(
         col("rectype", "RECTYPE"),
         col("la_code", "LEA", "LA"),

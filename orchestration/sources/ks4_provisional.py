@@ -11,6 +11,7 @@ SPEC = DatasetSpec(
     name="ks4_provisional",
     description="Key stage 4 provisional headline results, one row per school (plus LA and national rows)",
     file_stems=("ks4provisional",),
+    ends_with_national_rows=True,
     columns=(
         col("rectype", "RECTYPE"),
         col("la_code", "LEA", "LA"),

@@ -7,9 +7,11 @@ lineage (file, row, snapshot hash) on every row.
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +21,7 @@ import polars as pl
 from orchestration.sources.catalogue import DatasetSpec, year_folder
 
 BOM = b"\xef\xbb\xbf"
+MAX_FIELD_BYTES = 10_000  # no DfE field comes near this; a longer one means a broken file
 
 
 class LandingError(Exception):
@@ -46,6 +49,12 @@ class Snapshot:
     created: bool  # False when identical content was already stored (a no-op)
 
 
+def snapshot_path(raw_dir: Path, dataset: str, academic_year: str | None, name: str, digest: str) -> Path:
+    """data/raw/<dataset>/<YYYY-YYYY or current>/<sha256>.<ext>"""
+    folder = raw_dir / dataset / (year_folder(academic_year) if academic_year else "current")
+    return folder / f"{digest}.{Path(name).suffix.lstrip('.') or 'bin'}"
+
+
 def store_snapshot(raw_dir: Path, dataset: str, source: SourceFile) -> Snapshot:
     """Write data/raw/<dataset>/<year>/<sha256>.<ext> once; never overwrite.
 
@@ -53,9 +62,8 @@ def store_snapshot(raw_dir: Path, dataset: str, source: SourceFile) -> Snapshot:
     snapshot under its final name.
     """
     digest = hashlib.sha256(source.content).hexdigest()
-    folder = raw_dir / dataset / (year_folder(source.academic_year) if source.academic_year else "current")
-    ext = Path(source.name).suffix.lstrip(".") or "bin"
-    target = folder / f"{digest}.{ext}"
+    target = snapshot_path(raw_dir, dataset, source.academic_year, source.name, digest)
+    folder = target.parent
     if target.exists():
         return Snapshot(target, digest, created=False)
     folder.mkdir(parents=True, exist_ok=True)
@@ -106,6 +114,38 @@ def read_csv_text(source: SourceFile, text: str) -> pl.DataFrame:
     return frame
 
 
+def check_header(source: SourceFile, header: list[str], spec: DatasetSpec) -> None:
+    """The header must name each column once, and (where the file has trend columns) belong to its year."""
+    seen: dict[str, int] = {}
+    for name in header:
+        key = name.strip().upper()
+        seen[key] = seen.get(key, 0) + 1
+    duplicated = sorted(k for k, n in seen.items() if n > 1 and k)
+    if duplicated:
+        raise LandingError(source.name, f"the header names a column more than once: {', '.join(duplicated)}",
+                           column=duplicated[0])
+    if spec.trend_column_prefix and source.academic_year:
+        pattern = re.compile(rf"^{re.escape(spec.trend_column_prefix)}_(\d{{2}})$")
+        suffixes = [int(m.group(1)) for name in header if (m := pattern.match(name.strip().upper()))]
+        expected = int(source.academic_year[:4]) % 100  # 2018/19 -> trend columns end at _18
+        if suffixes and max(suffixes) != expected:
+            latest = max(suffixes)
+            raise LandingError(
+                source.name,
+                f"wrong academic year inside the file: its trend columns end at {spec.trend_column_prefix}_{latest}, "
+                f"as in the 20{latest}/{latest + 1:02d} file, but it is filed as {source.academic_year}",
+                column=f"{spec.trend_column_prefix}_{latest}")
+
+
+def check_field_lengths(source: SourceFile, frame: pl.DataFrame) -> None:
+    lengths = frame.select(pl.all().str.len_bytes().max()).row(0, named=True)
+    for column, longest in lengths.items():
+        if longest is not None and longest > MAX_FIELD_BYTES:
+            row = int(frame.select(pl.col(column).str.len_bytes().arg_max()).item()) + 2
+            raise LandingError(source.name, f"a field of {longest:,} bytes (more than {MAX_FIELD_BYTES:,}): "
+                                            "a broken quote or a corrupted file", row=row, column=column)
+
+
 def select_columns(source: SourceFile, frame: pl.DataFrame, spec: DatasetSpec) -> pl.DataFrame:
     """Find each canonical column through its aliases (case-insensitive); fail on a missing required one."""
     by_upper: dict[str, str] = {}
@@ -130,12 +170,17 @@ def select_columns(source: SourceFile, frame: pl.DataFrame, spec: DatasetSpec) -
 
 def land_file(source: SourceFile, spec: DatasetSpec, snapshot: Snapshot) -> pl.DataFrame:
     """One file -> landed rows with lineage columns."""
-    frame = read_csv_text(source, decode(source, spec.encoding))
-    landed = select_columns(source, frame, spec)
+    text = decode(source, spec.encoding)
+    check_header(source, next(csv.reader(io.StringIO(text.splitlines()[0]))), spec)
+    frame = read_csv_text(source, text)
+    check_field_lengths(source, frame)
+    # Data row number as a spreadsheet shows it (header = row 1); blank lines are dropped after numbering.
+    numbered = frame.with_columns(pl.int_range(2, frame.height + 2, dtype=pl.Int64).alias("_source_row"))
+    numbered = numbered.filter(~pl.all_horizontal(pl.exclude("_source_row").is_null()))
+    landed = select_columns(source, numbered, spec)
     return landed.with_columns(
         pl.lit(source.academic_year, pl.String).alias("academic_year"),
         pl.lit(source.name).alias("_source_file"),
-        # Data row number as a spreadsheet shows it: the header is row 1.
-        (pl.int_range(2, frame.height + 2, dtype=pl.Int64)).alias("_source_row"),
+        numbered["_source_row"],
         pl.lit(snapshot.sha256).alias("_snapshot_sha256"),
     )

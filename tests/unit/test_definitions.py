@@ -37,7 +37,7 @@ def test_dbt_models_depend_on_the_raw_assets_and_publish_comes_last():
 
 def test_each_raw_suite_checks_exactly_the_datasets_measure_columns():
     """The suites are JSON kept by hand: this catches a suite drifting from the column catalogue."""
-    from orchestration.checks.raw_checks import load_suite
+    from orchestration.checks.suites import load_suite
 
     for spec, _ in DATASETS:
         suite = load_suite(f"raw_{spec.name}")
