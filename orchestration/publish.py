@@ -154,6 +154,7 @@ def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep
 def published_warehouse(context: dg.AssetExecutionContext, localed: LocalEDResource) -> dg.MaterializeResult:
     details = run_record(context) | {
         "years": list(localed.years),
+        "partial": localed.partial,
         "demo_config": localed.demo_config().as_record() if localed.source_mode() == "demo" else None,
     }
     manifest = publish(localed.build_db(context.run_id), localed.paths(), source_mode=localed.source_mode(),

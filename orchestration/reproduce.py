@@ -71,7 +71,7 @@ def reproduce_manifest(manifest_path: Path, home: Path | None = None, workdir: P
     default = DemoConfig()
     localed = LocalEDResource(
         source=manifest["source_mode"], snapshot_dir=str(mirror), home=str(scratch / "home"),
-        years=list(manifest.get("years") or []),
+        years=list(manifest.get("years") or []), partial=bool(manifest.get("partial")),
         demo_la_codes=list(demo.get("la_codes") or []),
         demo_planted_effects=dict(demo.get("planted_effects") or default.planted_effects),
     )

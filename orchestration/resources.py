@@ -22,6 +22,8 @@ class LocalEDResource(dg.ConfigurableResource):
     demo_la_codes: list[int] = []  # empty = the national demo
     demo_planted_effects: dict[str, float] = {}  # empty = the documented defaults
     keep_versions: int = 3
+    # The source holds only part of England (e.g. a few LAs): skip the national row-count expectations.
+    partial: bool = False
     # `localed reproduce`: read every dataset from this folder of recorded raw snapshots (laid out
     # like a mirror), while labelling and configuring the run as the recorded source mode.
     snapshot_dir: str = ""
@@ -31,6 +33,9 @@ class LocalEDResource(dg.ConfigurableResource):
         if mode not in SOURCES:
             raise ValueError(f"unknown source {mode!r}: use one of {', '.join(SOURCES)}")
         return mode
+
+    def expects_national_files(self) -> bool:
+        return not (self.partial or (self.source_mode() == "demo" and self.demo_la_codes))
 
     def paths(self) -> Paths:
         return Paths(Path(self.home).resolve() if self.home else localed_home())

@@ -6,6 +6,7 @@ import csv
 
 import dagster as dg
 import duckdb
+import pandas as pd
 
 from orchestration.checks.suites import validate
 from orchestration.raw_assets import DATASETS
@@ -32,6 +33,32 @@ def row_count_problems(dataset: str, frame) -> list[str]:
     return problems
 
 
+# Numbers a file may hold, by kind of measure: percentages within 0-100, counts and cohorts >= 0.
+PERCENT_SUFFIXES = ("_pct",)
+COUNT_NAMES = ("cohort", "disadvantaged_count", "fsm_ever_count", "pupils_on_roll")
+
+
+def range_problems(frame: pd.DataFrame, measures: list[str], labels: dict[str, str] | None = None,
+                   limit: int = 3) -> list[str]:
+    """Percentages over 100 or below 0, and negative counts, named by file, row and column."""
+    problems = []
+    for column in measures:
+        if column.endswith(PERCENT_SUFFIXES):
+            low, high, what = 0, 100, "a percentage outside 0-100"
+        elif column in COUNT_NAMES:
+            low, high, what = 0, None, "a negative count"
+        else:
+            continue
+        numbers = pd.to_numeric(frame[column].str.strip().str.rstrip("%"), errors="coerce")
+        bad = (numbers < low) | ((numbers > high) if high is not None else False)
+        for index in frame.index[bad.fillna(False)][:limit]:
+            row = frame.loc[index]
+            label = (labels or {}).get(column, column)
+            problems.append(f"{row['_source_file']} row {row['_source_row']}, column {label} ({column}): "
+                            f"{what} ({row[column]!r})")
+    return problems
+
+
 def build_raw_check(dataset: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey(["raw", dataset]), name=f"ge_raw_{dataset}", blocking=True,
                     description=f"Great Expectations suite expectations/raw_{dataset}.json on the landed table, "
@@ -41,9 +68,10 @@ def build_raw_check(dataset: str) -> dg.AssetChecksDefinition:
             frame = con.execute(f'select * from raw."{dataset}"').df()
         if frame.empty:
             return dg.AssetCheckResult(passed=True, metadata={"rows": 0, "note": "no files for this dataset"})
-        passed, failures = validate(f"raw_{dataset}", frame)
-        # A demo restricted to a few LAs still writes england_* files: only a national build is counted.
-        if not (localed.source_mode() == "demo" and localed.demo_la_codes):
+        passed, failures = validate(f"raw_{dataset}", frame, labels_of[dataset])
+        failures += range_problems(frame, measures_of[dataset], labels_of[dataset])
+        # A demo of a few LAs (or a --partial source) still has england_* files: only national builds are counted.
+        if localed.expects_national_files():
             failures += row_count_problems(dataset, frame)
         passed = not failures
         if failures:
@@ -58,4 +86,6 @@ def build_raw_check(dataset: str) -> dg.AssetChecksDefinition:
     return raw_check
 
 
+measures_of = {spec.name: spec.measure_columns for spec, _ in DATASETS}
+labels_of = {spec.name: {c.name: c.aliases[0] for c in spec.columns} for spec, _ in DATASETS}
 raw_checks = [build_raw_check(spec.name) for spec, _ in DATASETS]

@@ -44,8 +44,11 @@ def _context():
     return gx, context, batch
 
 
-def validate(suite_name: str, frame) -> tuple[bool, list[str]]:
-    """Run a suite on a pandas DataFrame; return (passed, human-readable failures)."""
+def validate(suite_name: str, frame, labels: dict[str, str] | None = None) -> tuple[bool, list[str]]:
+    """Run a suite on a pandas DataFrame; return (passed, human-readable failures).
+
+    labels maps a column to how the source file names it, so messages speak the user's language."""
+    labels = labels or {}
     gx, context, batch = _context()
     suite_dict = load_suite(suite_name)
     try:
@@ -75,8 +78,11 @@ def validate(suite_name: str, frame) -> tuple[bool, list[str]]:
                      or f"row {int(index) + 1}")
             where.append(place + (f" value {value!r}" if value is not None else ""))
         what = config.meta.get("explanation") if config.meta else None
+        column_name = kwargs.get("column") or kwargs.get("column_list")
+        if isinstance(column_name, str) and labels.get(column_name, column_name) != column_name:
+            column_name = f"{column_name} ({labels[column_name]} in the file)"
         failures.append(
-            f"column {kwargs.get('column') or kwargs.get('column_list')}: {config.type}"
+            f"column {column_name}: {config.type}"
             f"{' (' + what + ')' if what else ''}: {detail.get('unexpected_count', 'some')} unexpected"
             + (f"; e.g. {'; '.join(where)}" if where else "")
             + (f"; observed {detail['observed_value']!r}" if 'observed_value' in detail else "")

@@ -83,10 +83,10 @@ def store_snapshot(raw_dir: Path, dataset: str, source: SourceFile) -> Snapshot:
 def decode(source: SourceFile, encoding: str) -> str:
     """Bytes to text: UTF-8 (BOM optional) for performance tables, cp1252 for GIAS."""
     data = source.content
-    if not data.strip():
-        raise LandingError(source.name, "the file is empty")
     if data.startswith(BOM):
         data = data[len(BOM):]
+    if not data.strip():
+        raise LandingError(source.name, "the file is empty")
     head = data[:512].lstrip().lower()
     if head.startswith((b"<!doctype", b"<html", b"<?xml", b"<head")):
         raise LandingError(source.name, "this is an HTML/XML page (an error page saved as CSV?), not a CSV file")

@@ -122,13 +122,13 @@ def test_a_bad_input_stops_the_run_and_keeps_the_published_warehouse(small_demo,
     demo_source = next((small_demo["home"] / "data" / "demo_source").iterdir())
     shutil.copytree(demo_source, mirror)
     key = {"LOCALED_PSEUDONYM_KEY": "test-key"}  # a mirror is treated as real data: names need a key
-    run_build(home, "--source", "mirror", "--mirror-dir", str(mirror), extra_env=key)
+    run_build(home, "--source", "mirror", "--mirror-dir", str(mirror), "--partial", extra_env=key)
     published = home / "data" / "marts" / "localed.duckdb"
     before = sha256(published)
 
     target = mirror / "2022-2023" / "england_ks4final.csv"
     target.write_bytes(target.read_bytes().replace(b",ATT8SCR,", b",ATT8_SCORE,", 1))
-    result = run_build(home, "--source", "mirror", "--mirror-dir", str(mirror), check=False, extra_env=key)
+    result = run_build(home, "--source", "mirror", "--mirror-dir", str(mirror), "--partial", check=False, extra_env=key)
     assert result.returncode == 1
     assert "2022-2023/england_ks4final.csv" in result.stderr and "ATT8SCR" in result.stderr
     assert "nothing was published" in result.stderr

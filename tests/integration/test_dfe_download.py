@@ -148,7 +148,7 @@ def test_a_whole_build_from_the_dfe_source_publishes(server, small_demo, tmp_pat
         body = (demo / "gias" / f"{stem}20240901.csv").read_bytes()
         server.route(official_path(GIAS_URL, file=f"{stem}{today}.csv"), ("status", 503), ("ok", body))
     home = tmp_path / "home"
-    result = run_build(home, "--source", "dfe", extra_env={"LOCALED_DFE_BASE_URL": server.base_url})
+    result = run_build(home, "--source", "dfe", "--partial", extra_env={"LOCALED_DFE_BASE_URL": server.base_url})
     assert "Published" in result.stdout
     manifest = (home / "data" / "marts" / "run_manifest.json").read_text()
     assert '"source_mode": "dfe"' in manifest
