@@ -13,7 +13,8 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install run test clean
+.PHONY: install run test serve clean
+PORT ?= 3000
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -35,6 +36,9 @@ run: install  ## build the warehouse on the built-in demo data
 
 test: install  ## run the whole test suite
 	.venv/bin/pytest
+
+serve: install  ## the Dagster UI on 127.0.0.1:$(PORT): assets, checks and the nightly schedule
+	env --default-signal=INT,TERM .venv/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(PORT)
 
 clean:  ## remove build output (keeps raw snapshots and the published warehouse)
 	rm -rf data/build dbt_project/target

@@ -39,6 +39,7 @@ MEASURES = {
     "persistent_absence_pct": "pupils_on_roll",
 }
 MIN_SCHOOLS = 3  # disclosure control, as var('disclosure_min_schools') in dbt_project.yml
+MIN_LAS = 3  # clusters needed before an estimate is worth publishing
 BOOTSTRAP_REPS = 999
 PLACEBO_DRAWS = 99
 SEED = 20220401
@@ -79,10 +80,11 @@ def estimation_panels(school_years: pd.DataFrame, groups: pd.DataFrame, exclusio
             frame["post"] = frame.pop("is_post_pilot").astype(float)
             # A school observed once carries no within-school change.
             frame = frame[frame.groupby("school_key").academic_year.transform("nunique") > 1]
-            # Disclosure control: no estimate unless each group has enough schools.
+            # Disclosure control: no estimate unless each group has enough schools; and no
+            # cluster-robust inference with fewer than MIN_LAS LAs.
             schools_per_group = frame.groupby("treated").school_key.nunique()
             if (len(schools_per_group) == 2 and schools_per_group.min() >= MIN_SCHOOLS
-                    and frame.post.sum() and (1 - frame.post).sum()):
+                    and frame.cluster.nunique() >= MIN_LAS and frame.post.sum() and (1 - frame.post).sum()):
                 panels.append(Panel(frame.reset_index(drop=True), measure, comparator_set))
     return panels
 

@@ -1,0 +1,149 @@
+"""Trust: reproduction from the manifest, readers during a publish, and SIGKILL at many points."""
+
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+import duckdb
+import pytest
+
+from tests.conftest import LOCALED, run_build
+
+pytestmark = pytest.mark.slow
+
+TINY = ["--demo-las", "391", "879"]
+
+
+def localed_env(home):
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCALED_")}
+    return env | {"LOCALED_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1", "GX_ANALYTICS_ENABLED": "false"}
+
+
+def reproduce(manifest, *extra):
+    return subprocess.run([str(LOCALED), "reproduce", str(manifest), *extra], capture_output=True, text=True,
+                          timeout=900, env=localed_env(manifest.parent.parent.parent))
+
+
+def test_reproduce_reports_every_mart_identical(small_demo):
+    manifest = small_demo["home"] / "data" / "marts" / "run_manifest.json"
+    result = reproduce(manifest)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    marts = json.loads(manifest.read_text())["marts"]
+    for mart in marts:
+        assert any(line.strip().startswith(mart) and "identical" in line for line in result.stdout.splitlines()), mart
+    assert "VERDICT: every mart is identical" in result.stdout
+
+
+def test_reproduce_fails_when_one_raw_byte_changed(small_demo, tmp_path):
+    home = tmp_path / "home"
+    shutil.copytree(small_demo["home"] / "data" / "raw", home / "data" / "raw")
+    (home / "data" / "marts").mkdir(parents=True)
+    manifest = home / "data" / "marts" / "run_manifest.json"
+    shutil.copy(small_demo["home"] / "data" / "marts" / "run_manifest.json", manifest)
+    census = next(i for i in json.loads(manifest.read_text())["raw_inputs"]
+                  if i["file"] == "2018-2019/england_census.csv")
+    snapshot = home / census["snapshot"]
+    data = snapshot.read_bytes()
+    line_end = data.index(b"\r\n", data.index(b"\r\n") + 2)  # the first school row
+    row = data[:line_end]
+    changed = row[:-1] + (b"1" if row[-1:] != b"1" else b"2")  # one digit of its FSM percentage
+    snapshot.write_bytes(changed + data[line_end:])
+    result = reproduce(manifest)
+    assert result.returncode == 1
+    assert "2018-2019/england_census.csv" in result.stdout and "has changed" in result.stdout
+    assert "DIFFERENT" in result.stdout and "NOT reproduced" in result.stdout
+
+
+def mart_digest(warehouse) -> tuple[str, str]:
+    """(run_id of the published file, a digest of its marts), read the way an analyst would."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        run_id = json.loads(con.execute("select manifest_json from meta.run_manifest").fetchone()[0])["run_id"]
+        rows = con.execute("select * from fct_arrangement_year order by all").fetchall()
+    return run_id, hashlib.md5(repr(rows).encode()).hexdigest()
+
+
+READER = """
+import json, sys, time, duckdb, hashlib
+path, deadline, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+answers, errors = [], []
+while time.time() < deadline:
+    try:
+        with duckdb.connect(path, read_only=True) as con:
+            run_id = json.loads(con.execute("select manifest_json from meta.run_manifest").fetchone()[0])["run_id"]
+            rows = con.execute("select * from fct_arrangement_year order by all").fetchall()
+        answers.append([run_id, hashlib.md5(repr(rows).encode()).hexdigest()])
+    except Exception as error:
+        errors.append(repr(error))
+    time.sleep(0.02)
+json.dump({"answers": answers, "errors": errors}, open(out, "w"))
+"""
+
+
+def test_readers_never_fail_and_see_old_or_new_during_a_publish(tmp_path):
+    home = tmp_path / "home"
+    run_build(home, *TINY)
+    warehouse = home / "data" / "marts" / "localed.duckdb"
+    old = mart_digest(warehouse)
+    deadline = time.time() + 90
+    readers = [subprocess.Popen([sys.executable, "-c", READER, str(warehouse), str(deadline), str(tmp_path / f"r{i}.json")])
+               for i in range(3)]
+    try:
+        run_build(home, *TINY, "--demo-effect", "ks2_rwm_expected_pct=5")  # a different, new version
+    finally:
+        for reader in readers:
+            reader.wait(timeout=200)
+    new = mart_digest(warehouse)
+    assert new != old
+    seen = set()
+    for i in range(3):
+        report = json.loads((tmp_path / f"r{i}.json").read_text())
+        assert report["errors"] == []
+        assert report["answers"], "a reader got no answer at all"
+        seen |= {tuple(answer) for answer in report["answers"]}
+    assert seen <= {old, new}, f"a reader saw a version that is neither the old nor the new: {seen - {old, new}}"
+    assert new in seen, "the readers never saw the new version (the build finished too early?)"
+
+
+KILL_AFTER = [  # progress lines to wait for before SIGKILL (each a different point of the run)
+    "start", "definitions", "raw/absence", "raw/gias_establishments", "raw/ks2", "raw/ks4",
+    "raw/support_activity", "building seeds", "build finished", "evaluation", "publish",
+]
+
+
+def test_sigkill_at_many_points_never_breaks_the_published_warehouse(tmp_path):
+    home = tmp_path / "home"
+    run_build(home, *TINY)
+    warehouse = home / "data" / "marts" / "localed.duckdb"
+    first = mart_digest(warehouse)
+    good = {first}
+    killed_at = []
+    for number, marker in enumerate(KILL_AFTER):
+        process = subprocess.Popen([str(LOCALED), "build", *TINY, "--demo-effect", f"ks2_rwm_expected_pct={number}"],
+                                   env=localed_env(home), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   text=True, start_new_session=True)
+        for line in process.stderr:
+            if marker in line:
+                break
+        os.killpg(process.pid, signal.SIGKILL)  # the whole group: dbt and the estimation too
+        process.wait(timeout=60)
+        killed_at.append(marker)
+        # The published warehouse opens and is a complete good version: the one before, or this
+        # run's if the kill came after its atomic rename.
+        current = mart_digest(warehouse)
+        assert current in good or marker == "publish", f"after a kill at {marker!r} the warehouse changed"
+        good.add(current)
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            embedded = json.loads(con.execute("select manifest_json from meta.run_manifest").fetchone()[0])
+            for mart, recorded in embedded["marts"].items():
+                digest = con.execute(
+                    f"select coalesce(md5(string_agg(h, '' order by h)), md5('')) from "
+                    f"(select md5(cast(t as varchar)) as h from main.\"{mart}\" as t)").fetchone()[0]
+                assert digest == recorded["content_hash"], f"{mart} does not match its manifest after a kill at {marker}"
+    assert len(killed_at) >= 10
+    run_build(home, *TINY)  # and the next run succeeds, publishing the same content as the first
+    assert mart_digest(warehouse)[1] == first[1]
