@@ -1,7 +1,5 @@
 """The Dagster code location: one Definitions with every asset, check, job and schedule."""
 
-from datetime import timedelta
-
 import dagster as dg
 
 from orchestration.checks.mart_checks import mart_checks
@@ -13,11 +11,6 @@ from orchestration.raw_assets import raw_assets
 from orchestration.resources import LocalEDResource
 
 ALL_ASSETS = [*raw_assets, localed_dbt_models, evaluation_estimates, published_warehouse]
-
-# Stale data: the published warehouse should be refreshed every night; flag it after 26 hours.
-freshness_checks = dg.build_last_update_freshness_checks(
-    assets=[published_warehouse], lower_bound_delta=timedelta(hours=26))
-freshness_sensor = dg.build_sensor_for_freshness_checks(freshness_checks=freshness_checks)
 
 ALL_CHECKS = [*raw_checks, *mart_checks]
 
@@ -39,8 +32,7 @@ nightly = dg.ScheduleDefinition(
 
 defs = dg.Definitions(
     assets=ALL_ASSETS,
-    asset_checks=[*ALL_CHECKS, *freshness_checks],
-    sensors=[freshness_sensor],
+    asset_checks=ALL_CHECKS,
     jobs=[full_build],
     schedules=[nightly],
     resources={"localed": LocalEDResource(), "dbt": dbt_resource()},

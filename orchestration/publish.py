@@ -16,7 +16,7 @@ import os
 import shutil
 import subprocess
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import dagster as dg
@@ -150,6 +150,8 @@ def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep
     description="Moves the run's warehouse into data/marts/localed.duckdb (atomic rename) with Parquet exports "
                 "and run_manifest.json. Runs only when every blocking check upstream passed.",
     kinds={"duckdb", "parquet"},
+    # Stale data: the warehouse is refreshed every night; warn after 26 hours, fail after 50.
+    freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=50), warn_window=timedelta(hours=26)),
 )
 def published_warehouse(context: dg.AssetExecutionContext, localed: LocalEDResource) -> dg.MaterializeResult:
     details = run_record(context) | {

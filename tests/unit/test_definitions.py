@@ -51,3 +51,10 @@ def test_each_raw_suite_checks_exactly_the_datasets_measure_columns():
                 assert column is None or column in landed, f"{spec.name}: suite names unknown column {column}"
         checked = {e["kwargs"].get("column") for e in suite["expectations"] if e["kwargs"].get("regex")}
         assert set(spec.measure_columns) <= checked, f"{spec.name}: measures without a format check"
+
+
+def test_the_published_warehouse_has_a_freshness_policy():
+    spec = defs.resolve_asset_graph().get(dg.AssetKey("published_warehouse"))
+    policy = spec.freshness_policy
+    assert policy is not None
+    assert (policy.warn_window.days, policy.warn_window.seconds) == (1, 2 * 3600)  # 26 hours

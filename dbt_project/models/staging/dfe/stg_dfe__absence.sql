@@ -2,10 +2,7 @@
 with school_rows as (
     select * from {{ source('raw', 'absence') }}
     where record_level = 'school'
-    qualify row_number() over (
-        partition by academic_year, urn
-        order by (_source_file like '%england_%') desc, _source_file, _source_row
-    ) = 1
+    {{ one_row_per_school_year() }}
 )
 
 select

@@ -3,11 +3,7 @@
 with school_rows as (
     select * from {{ source('raw', 'ks2') }}
     where record_level = 'school'
-    -- A school can appear in both a national and an LA download of the same year: keep one.
-    qualify row_number() over (
-        partition by academic_year, urn
-        order by (_source_file like '%england_%') desc, _source_file, _source_row
-    ) = 1
+    {{ one_row_per_school_year() }}
 )
 
 select

@@ -28,12 +28,7 @@ all_rows as (
 
 school_rows as (
     select * from all_rows
-    -- A school can appear in several files for a year (national and LA downloads, final and
-    -- provisional): keep the final release, then the national file.
-    qualify row_number() over (
-        partition by academic_year, urn
-        order by release = 'final' desc, (_source_file like '%england_%') desc, _source_file, _source_row
-    ) = 1
+    {{ one_row_per_school_year(prefer="release = 'final'") }}
 )
 
 select

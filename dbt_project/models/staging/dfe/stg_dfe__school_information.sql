@@ -18,6 +18,4 @@ select
     _source_row,
     _snapshot_sha256
 from {{ source('raw', 'school_information') }}
-qualify row_number() over (
-    partition by academic_year, urn order by (_source_file like '%england_%') desc, _source_file, _source_row
-) = 1
+{{ one_row_per_school_year() }}
