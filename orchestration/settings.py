@@ -50,13 +50,5 @@ class Paths:
         return self.home / "data" / "demo_source"
 
     @property
-    def downloads(self) -> Path:
-        return self.home / "data" / "downloads"
-
-    @property
     def published_warehouse(self) -> Path:
         return self.marts / WAREHOUSE_NAME
-
-
-def paths() -> Paths:
-    return Paths(localed_home())
