@@ -76,20 +76,53 @@ def land(spec: DatasetSpec, record_level: pl.Expr, files: list[SourceFile], loca
             raise LandingError(source.name, "the file does not end with its national summary rows: it was cut short "
                                             "(truncated download?)", row=int(frame["_source_row"][-1]))
         frames.append(frame)
-        lineage.append({"file": source.name, "sha256": snapshot.sha256, "rows": frame.height,
-                        "snapshot": str(snapshot.path.relative_to(localed.paths().home)),
-                        "new_snapshot": snapshot.created})
+        lineage.append(_lineage(source, snapshot, frame.height, localed))
+    return _concat_or_empty(frames, spec), lineage
+
+
+def land_support_activity(files: list[SourceFile], localed: LocalEDResource, known_urns: set[str]
+                          ) -> "tuple[pl.DataFrame, list[dict], list[support_activity.RowProblem]]":
+    """Snapshot every delivery, check every row against the contract, write the delivery report,
+    and stop (naming file, row, column and the fix) while any error is unresolved."""
+    frames, lineage, formulas = [], [], []
+    for source in files:
+        snapshot = store_snapshot(localed.paths().raw, support_activity.SPEC.name, source)
+        frame, formula_cells = support_activity.read_delivery(source, snapshot)
+        frames.append(frame)
+        formulas.append(formula_cells)
+        lineage.append(_lineage(source, snapshot, frame.height, localed))
+    table, problems = support_activity.validate_deliveries(frames, formulas, known_urns)
+    report = localed.paths().reports / "support_activity_delivery_report.csv"
+    support_activity.write_report(problems, report)
+    if support_activity.unresolved(problems):
+        raise support_activity.unresolved_error(problems, report)
+    table = _concat_or_empty([table] if table.height else [], support_activity.SPEC)
+    table = table.with_columns(record_level=support_activity.RECORD_LEVEL)
+    # The key is only needed (and only demanded) when there are rows to pseudonymise.
+    key = support_activity.pseudonymisation_key(localed.source_mode()) if table.height else b""
+    return support_activity.pseudonymise(table, key), lineage, problems
+
+
+def _lineage(source: SourceFile, snapshot, rows: int, localed: LocalEDResource) -> dict:
+    return {"file": source.name, "sha256": snapshot.sha256, "rows": rows,
+            "snapshot": str(snapshot.path.relative_to(localed.paths().home)), "new_snapshot": snapshot.created}
+
+
+def _concat_or_empty(frames: list[pl.DataFrame], spec: DatasetSpec) -> pl.DataFrame:
     if frames:
-        table = pl.concat(frames, how="vertical")
-    else:  # no file for this dataset: an empty table with the landed schema
-        table = pl.DataFrame(schema={c.name: pl.String for c in spec.columns} | {
-            "academic_year": pl.String, "_source_file": pl.String, "_source_row": pl.Int64,
-            "_snapshot_sha256": pl.String, "record_level": pl.String})
-    if spec.name == "support_activity":
-        # The key is only needed (and only demanded) when there are rows to pseudonymise.
-        key = support_activity.pseudonymisation_key(localed.source_mode()) if table.height else b""
-        table = support_activity.pseudonymise(table, key)
-    return table, lineage
+        return pl.concat(frames, how="vertical")
+    # no file for this dataset: an empty table with the landed schema
+    extra = ["sender", "delivery_date"] if spec.name == "support_activity" else []
+    return pl.DataFrame(schema={c.name: pl.String for c in spec.columns} | {c: pl.String for c in extra} | {
+        "academic_year": pl.String, "_source_file": pl.String, "_source_row": pl.Int64,
+        "_snapshot_sha256": pl.String, "record_level": pl.String})
+
+
+def known_school_urns(build_db: str) -> set[str]:
+    """URNs in the GIAS register landed earlier in this run (support rows must name one)."""
+    with duckdb.connect(build_db, read_only=True) as con:
+        return {r[0] for r in con.execute("select distinct trim(urn) from raw.gias_establishments "
+                                          "where urn is not null").fetchall()}
 
 
 def write_landed(build_db: str, name: str, table: pl.DataFrame) -> None:
@@ -101,20 +134,34 @@ def write_landed(build_db: str, name: str, table: pl.DataFrame) -> None:
 
 
 def build_raw_asset(spec: DatasetSpec, record_level: pl.Expr) -> dg.AssetsDefinition:
+    is_support = spec.name == "support_activity"
+
     @dg.asset(
         key=["raw", spec.name],
         group_name="raw",
         description=spec.description,
         kinds={"python", "duckdb"},
+        # Support rows are checked against the school register landed in the same run.
+        deps=[dg.AssetKey(["raw", "gias_establishments"])] if is_support else None,
         # No asset-level retries: a bad file fails the same way every time. Transient download
         # failures are retried inside the downloader, and the nightly job retries whole runs.
     )
     def raw_asset(context: dg.AssetExecutionContext, localed: LocalEDResource) -> dg.MaterializeResult:
         started = time.monotonic()
         files = fetch(localed, spec)
-        table, lineage = land(spec, record_level, files, localed)
         build_db = localed.build_db(context.run_id)
         build_db.parent.mkdir(parents=True, exist_ok=True)
+        extra = {}
+        if is_support:
+            table, lineage, problems = land_support_activity(files, localed, known_school_urns(str(build_db)))
+            errors = [p for p in problems if p.severity == "error"]
+            extra = {"rows_with_errors_resolved_by_later_delivery": len(errors),
+                     "notes": sum(p.severity == "note" for p in problems)}
+            if problems:
+                say(f"raw/{spec.name}", f"{len(errors)} bad row(s), all resolved by a later delivery; "
+                                        f"{extra['notes']} note(s); see data/reports/support_activity_delivery_report.csv")
+        else:
+            table, lineage = land(spec, record_level, files, localed)
         write_landed(str(build_db), spec.name, table)
         schools = table.filter(pl.col("record_level") == "school").height
         say(f"raw/{spec.name}", f"{len(files)} file(s), {table.height:,} rows ({schools:,} school rows), "
@@ -124,6 +171,7 @@ def build_raw_asset(spec: DatasetSpec, record_level: pl.Expr) -> dg.AssetsDefini
             "school_rows": schools,
             "files": dg.MetadataValue.json(lineage),
             "duration_s": round(time.monotonic() - started, 2),
+            **extra,
         })
 
     return raw_asset

@@ -45,6 +45,11 @@ class Paths:
         return self.home / "data" / "build"
 
     @property
+    def reports(self) -> Path:
+        """Reports for people who send us data (e.g. the support-activity delivery report)."""
+        return self.home / "data" / "reports"
+
+    @property
     def demo_source(self) -> Path:
         """Where the demo generator writes its DfE-format files before they are 'pulled'."""
         return self.home / "data" / "demo_source"

@@ -11,7 +11,7 @@ What it writes, laid out like a DfE download folder (the `mirror` source reads t
     <root>/<YYYY-YYYY>/england_census.csv     census      (UTF-8 BOM, CRLF, NAT rows)
     <root>/gias/edubasealldata<date>.csv      GIAS register (cp1252)
     <root>/gias/links_edubasealldata<date>.csv academy conversions as Predecessor/Successor links
-    <root>/support_activity/*.csv             the pilot's own activity log, one file per sender
+    <root>/support_activity/*.csv, *.xlsx     the pilot's own activity log: a delivery per sender, one messy
     <root>/demo_truth.json                    the planted effects, so estimates can be checked
 
 The planted effect: schools in the treated combined-authority LAs (391, 392, 929) get a shift
@@ -21,14 +21,17 @@ in every academic year that starts after the pilot began (2022/23 onwards).
 from __future__ import annotations
 
 import csv
+import datetime
 import hashlib
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 import numpy as np
+import openpyxl
 import polars as pl
 
+from orchestration.exports import save_workbook_reproducibly
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.sources.catalogue import YEARS_PUBLISHED, year_folder
 
@@ -80,7 +83,9 @@ class DemoConfig:
         return json.loads(json.dumps(asdict(self)))
 
     def fingerprint(self) -> str:
-        return hashlib.sha256(json.dumps(asdict(self), sort_keys=True).encode()).hexdigest()[:16]
+        """Names the cached demo folder: changes with the config and with this generator's code."""
+        code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        return hashlib.sha256(json.dumps([asdict(self), code], sort_keys=True).encode()).hexdigest()[:16]
 
 
 def _live_las() -> list[dict]:
@@ -576,58 +581,116 @@ def write_gias(root: Path, schools: pl.DataFrame) -> None:
                encoding="cp1252")
 
 
-PROVIDERS = [  # (name, type)
-    ("North of Tyne Combined Authority", "combined_authority"), ("Local authority school improvement team", "local_authority"),
-    ("Northern Lights Teaching School Hub", "teaching_school_hub"), ("Tyne Research School", "research_school"),
-    ("Riverside Learning Trust", "multi_academy_trust"), ("RISE national programme", "national_programme"),
+PROVIDERS = [  # (name, type, GIAS group UID for a trust)
+    ("North of Tyne Combined Authority", "combined_authority", ""),
+    ("Local authority school improvement team", "local_authority", ""),
+    ("Northern Lights Teaching School Hub", "teaching_school_hub", ""),
+    ("Tyne Research School", "research_school", ""),
+    ("Riverside Learning Trust", "multi_academy_trust", "16001"),
+    ("RISE national programme", "national_programme", ""),
 ]
 ACTIVITY_TYPES = ["support", "challenge", "sharing_practice", "cpd", "brokered_intervention", "peer_review"]
 LEVELS = ["regional", "local", "cluster", "school"]
 STRANDS = ["education_recovery", "teachers_and_leaders", "transition", "challenging_contexts", "career_pathways", "other"]
 FUNDERS = ["la", "ca", "school", "trust", "dfe_grant"]
 ADVISERS = ["Alex Morgan", "Sam Patel", "Jo Robson", "Chris Nguyen", "Pat O'Neill", "Kim Walker"]
+SUPPORT_DELIVERY_DATE = "2024-07-19"  # every sender's full delivery
+MESSY_SENDER, MESSY_DELIVERY_DATE = 929, "2023-01-16"  # an earlier, hand-typed Excel delivery
+
+
+def support_activities(panel: pl.DataFrame, config: DemoConfig, sender: int) -> list[dict]:
+    """One sender's activity log (all text, as a sender's export would hold it)."""
+    local = (panel.filter((pl.col("year") == 2021) & (pl.col("la_code") == sender))
+             .select("urn", "disadvantage", "name_seed").sort("urn"))
+    is_ca = sender in TREATED_LAS
+    rng = np.random.default_rng([config.seed, 99, sender])  # per sender: subsets stay identical
+    rows = []
+    for urn, dis, seed in local.iter_rows():
+        # Support is targeted at need: more activities for more disadvantaged schools.
+        count = rng.poisson(1.0 + 4.0 * dis + (1.0 if is_ca else 0.0))
+        for k in range(count):
+            provider, ptype, group_uid = PROVIDERS[rng.integers(0 if is_ca else 1, len(PROVIDERS))]
+            start = np.datetime64("2021-09-01") + int(rng.integers(0, 1000))
+            days = float(rng.choice([0.5, 1, 1, 2, 3, 5]))
+            rows.append({
+                "activity_id": f"{sender}-{urn}-{k + 1:02d}",
+                "urn": str(urn),
+                "provider_name": provider if ptype != "local_authority" else f"LA {sender} school improvement team",
+                "provider_type": ptype,
+                "provider_gias_group_uid": group_uid,
+                "activity_type": ACTIVITY_TYPES[rng.integers(0, len(ACTIVITY_TYPES))],
+                "level": LEVELS[rng.integers(0, len(LEVELS))],
+                "programme_strand": STRANDS[rng.integers(0, len(STRANDS))] if is_ca else "other",
+                "start_date": str(start),
+                "end_date": str(start + int(rng.integers(0, 60))),
+                "effort_days": f"{days:g}",
+                "cost_gbp": f"{days * float(rng.choice([450, 550, 650])):.2f}",
+                "funded_by": FUNDERS[rng.integers(0, len(FUNDERS))],
+                "adviser_name": ADVISERS[(seed + k) % len(ADVISERS)],
+                "notes": f"Visit notes for school {urn}: discussed priorities with the head.",
+            })
+    return rows
+
+
+# The deliberately messy rows of the early Excel delivery: (column, value as typed, what is wrong).
+# Each activity is sent again, correctly, in the sender's later full delivery, which resolves it.
+MESS = [
+    ("urn", "12345", "a 5-digit URN"),
+    ("start_date", "31/13/2022", "no 13th month"),
+    ("end_date", "2021-08-01", "ends before it starts"),
+    ("effort_days", "two", "a word, not a number"),
+    ("funded_by", "council", "not an allowed funder"),
+    ("provider_type", "consultancy", "not an allowed provider type"),
+    ("cost_gbp", "=D5*550", "a formula, not a value"),
+    ("urn", "999999", "a URN that is not in GIAS"),
+    ("level", "", "a required value left blank"),
+]
+
+
+def write_messy_delivery(path: Path, rows: list[dict]) -> None:
+    """The first, hand-typed delivery as Excel: real date cells, some labels typed as shown on
+    screen, a £ sign, an exact repeat, and the MESS rows. Every activity in it is re-sent later."""
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = "activities"
+    sheet.append(list(rows[0]))
+    early = [r for r in rows if r["start_date"] < "2022-12-01"][:40]
+    for i, row in enumerate(early):
+        typed = dict(row)
+        typed["start_date"] = datetime.date.fromisoformat(row["start_date"])  # a real Excel date cell
+        typed["end_date"] = datetime.date.fromisoformat(row["end_date"])
+        typed["effort_days"] = float(row["effort_days"])
+        if i % 5 == 1:  # labels typed as people read them: accepted, normalised
+            typed["provider_type"] = row["provider_type"].replace("_", " ").title()
+        if i % 7 == 2:
+            typed["cost_gbp"] = f"£{float(row['cost_gbp']):,.2f}"
+        if i % 9 == 3:
+            typed["start_date"] = datetime.date.fromisoformat(row["start_date"]).strftime("%d/%m/%Y")
+        if i < len(MESS):
+            column, value, _ = MESS[i]
+            typed[column] = value
+        sheet.append(list(typed.values()))
+        if i == len(MESS):  # an exact repeat of a good row: counted once, reported as a note
+            sheet.append(list(typed.values()))
+    save_workbook_reproducibly(book, path)
 
 
 def write_support_activity(root: Path, panel: pl.DataFrame, config: DemoConfig) -> None:
-    """The pilot's activity log: one CSV per sender (each treated LA and each named comparator)."""
-    senders = [c for c in (*TREATED_LAS, *NAMED_COMPARATORS)]
-    schools = panel.filter(pl.col("year") == 2021).select("la_code", "urn", "disadvantage", "name_seed").sort("urn")
-    for sender in senders:
-        local = schools.filter(pl.col("la_code") == sender)
-        if local.is_empty():
+    """The pilot's activity log: a full CSV delivery per sender (each treated LA and each named
+    comparator), plus one earlier, messy Excel delivery from Northumberland."""
+    folder = root / "support_activity"
+    folder.mkdir(parents=True, exist_ok=True)
+    for sender in (*TREATED_LAS, *NAMED_COMPARATORS):
+        rows = support_activities(panel, config, sender)
+        if not rows:
             continue
-        is_ca = sender in TREATED_LAS
-        rng = np.random.default_rng([config.seed, 99, sender])  # per sender: subsets stay identical
-        rows = []
-        for urn, dis, seed in local.select("urn", "disadvantage", "name_seed").iter_rows():
-            # Support is targeted at need: more activities for more disadvantaged schools.
-            count = rng.poisson(1.0 + 4.0 * dis + (1.0 if is_ca else 0.0))
-            for k in range(count):
-                provider, ptype = PROVIDERS[rng.integers(0 if is_ca else 1, len(PROVIDERS))]
-                start = np.datetime64("2021-09-01") + int(rng.integers(0, 1000))
-                days = float(rng.choice([0.5, 1, 1, 2, 3, 5]))
-                rows.append({
-                    "activity_id": f"{sender}-{urn}-{k + 1:02d}",
-                    "urn": str(urn),
-                    "provider_name": provider if ptype != "local_authority" else f"LA {sender} school improvement team",
-                    "provider_type": ptype,
-                    "activity_type": ACTIVITY_TYPES[rng.integers(0, len(ACTIVITY_TYPES))],
-                    "level": LEVELS[rng.integers(0, len(LEVELS))],
-                    "programme_strand": STRANDS[rng.integers(0, len(STRANDS))] if is_ca else "other",
-                    "start_date": str(start),
-                    "end_date": str(start + int(rng.integers(0, 60))),
-                    "effort_days": f"{days:g}",
-                    "cost_gbp": f"{days * float(rng.choice([450, 550, 650])):.2f}",
-                    "funded_by": FUNDERS[rng.integers(0, len(FUNDERS))],
-                    "adviser_name": ADVISERS[(seed + k) % len(ADVISERS)],
-                    "notes": f"Visit notes for school {urn}: discussed priorities with the head.",
-                })
-        path = root / "support_activity" / f"support_activity_{sender}.csv"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with open(path, "w", newline="", encoding="utf-8") as f:
+        with open(folder / f"support_activity_{sender}_{SUPPORT_DELIVERY_DATE}.csv", "w", newline="",
+                  encoding="utf-8") as f:
             writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
             writer.writeheader()
             writer.writerows(rows)
+        if sender == MESSY_SENDER:
+            write_messy_delivery(folder / f"support_activity_{sender}_{MESSY_DELIVERY_DATE}.xlsx", rows)
 
 
 def generate(root: Path, config: DemoConfig = DemoConfig()) -> Path:

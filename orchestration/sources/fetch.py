@@ -4,7 +4,7 @@ demo   - the built-in generator writes DfE-format files into data/demo_source/<f
          then they are read exactly like a mirror (so demo and real data share one landing path).
 mirror - a local folder laid out like the DfE downloads: <YYYY-YYYY>/england_<stem>.csv or
          <LA>_<stem>.csv, gias/edubasealldata*.csv, gias/links_edubasealldata*.csv,
-         support_activity/*.csv.
+         support_activity/*.csv|*.xlsx.
 """
 
 from __future__ import annotations
@@ -74,6 +74,6 @@ def mirror_files(root: Path, spec: DatasetSpec, years: tuple[str, ...] = ()) -> 
         folder = root / spec.name
         if folder.is_dir():
             for path in sorted(folder.iterdir()):
-                if path.suffix.lower() == ".csv":
+                if path.suffix.lower() in (".csv", ".xlsx") and not path.name.startswith((".", "~$")):
                     found.append(SourceFile(f"{spec.name}/{path.name}", None, path.read_bytes()))
     return found

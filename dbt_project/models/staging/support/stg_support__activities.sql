@@ -1,19 +1,25 @@
--- Support activities, typed. A later delivery of the same activity_id replaces an earlier one.
+-- Support activities, typed. Every row here passed the data contract at landing
+-- (expectations/support_activity.schema.json), so the casts cannot fail. A later delivery from the
+-- same sender replaces an earlier row with the same activity_id.
 with typed as (
     select
+        sender,
         trim(activity_id) as activity_id,
+        sender || ':' || trim(activity_id) as activity_key,
         cast(urn as integer) as urn,
         provider_name,
-        lower(trim(provider_type)) as provider_type,
-        lower(trim(activity_type)) as activity_type,
-        lower(trim(level)) as level,
-        lower(trim(programme_strand)) as programme_strand,
+        provider_type,
+        nullif(provider_gias_group_uid, '') as provider_gias_group_uid,
+        activity_type,
+        level,
+        programme_strand,
         cast(start_date as date) as start_date,
         cast(end_date as date) as end_date,
         cast(effort_days as double) as effort_days,
         cast(cost_gbp as decimal(12, 2)) as cost_gbp,
-        lower(trim(funded_by)) as funded_by,
+        funded_by,
         adviser_pseudonym,
+        cast(delivery_date as date) as delivery_date,
         _source_file,
         _source_row,
         _snapshot_sha256
@@ -24,4 +30,6 @@ select
     *,
     {{ academic_year_of('start_date') }} as academic_year
 from typed
-qualify row_number() over (partition by activity_id order by _source_file desc, _source_row desc) = 1
+qualify row_number() over (
+    partition by sender, activity_id order by delivery_date desc, _source_file desc, _source_row desc
+) = 1
