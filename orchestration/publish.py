@@ -2,11 +2,12 @@
 
 The run built data/build/<run_id>/localed.duckdb. Publishing:
   1. hashes every mart and writes the run manifest into the build file (meta.run_manifest),
-  2. exports each mart as Parquet beside it,
+  2. exports each mart as Parquet and as CSV (formula-like text neutralised, orchestration/exports.py)
+     beside it, and the support marts as one XLSX workbook,
   3. keeps the current published file as a version (hard link), then moves the build file into
      data/marts/localed.duckdb with one atomic rename: a reader sees the old file or the new one,
      never half of either,
-  4. moves the Parquet files and run_manifest.json into place the same way.
+  4. moves the exports and run_manifest.json into place the same way.
 """
 
 
@@ -22,12 +23,17 @@ from pathlib import Path
 import dagster as dg
 import duckdb
 
+from orchestration.exports import write_csv, write_xlsx
 from orchestration.progress import say
 from orchestration.resources import LocalEDResource
 from orchestration.settings import REPO_ROOT, Paths
 from orchestration.sources.landing import snapshot_path
 
 MART_SCHEMA = "main"
+# The support marts also go into one workbook, support_activity_marts.xlsx, for people who live in Excel.
+SUPPORT_MARTS = ("fct_support_capacity", "fct_support_levels", "fct_support_reach", "fct_support_cost",
+                 "fct_support_outcome_trajectory")
+SUPPORT_WORKBOOK = "support_activity_marts.xlsx"
 
 
 def mart_names(con: duckdb.DuckDBPyConnection) -> list[str]:
@@ -101,7 +107,7 @@ def _atomic_write_text(path: Path, text: str) -> None:
 def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep_versions: int,
             run_details: dict | None = None) -> dict:
     started = time.monotonic()
-    export_dir = build_db.parent / "parquet"
+    export_dir = build_db.parent / "exports"
     export_dir.mkdir(exist_ok=True)
     with duckdb.connect(str(build_db)) as con:
         marts = mart_names(con)
@@ -119,9 +125,16 @@ def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep
         }
         con.execute("create schema if not exists meta")
         con.execute("create or replace table meta.run_manifest as select ? as manifest_json", [json.dumps(manifest)])
+        spreadsheet_sheets = {}
         for name in marts:
             con.execute(f'copy (select * from {MART_SCHEMA}."{name}" order by all) '
                         f"to '{export_dir / (name + '.parquet')}' (format parquet)")
+            frame = con.sql(f'select * from {MART_SCHEMA}."{name}" order by all').pl()
+            write_csv(frame, export_dir / f"{name}.csv")  # formula-like text neutralised
+            if name in SUPPORT_MARTS:
+                spreadsheet_sheets[name.removeprefix("fct_")] = frame
+        if spreadsheet_sheets:
+            write_xlsx(spreadsheet_sheets, export_dir / SUPPORT_WORKBOOK)
         con.execute("checkpoint")
 
     paths.marts.mkdir(parents=True, exist_ok=True)
@@ -132,8 +145,8 @@ def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep
         stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
         os.link(published, versions / f"localed-{stamp}.duckdb")
     os.replace(build_db, published)  # the atomic publish
-    for parquet in sorted(export_dir.glob("*.parquet")):
-        os.replace(parquet, paths.marts / parquet.name)
+    for export in sorted(export_dir.iterdir()):
+        os.replace(export, paths.marts / export.name)
     _atomic_write_text(paths.marts / "run_manifest.json", json.dumps(manifest, indent=2, sort_keys=True) + "\n")
     for old in sorted(versions.glob("localed-*.duckdb"))[:-keep_versions or None]:
         old.unlink()
@@ -145,11 +158,12 @@ def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep
 @dg.asset(
     key=["published_warehouse"],
     group_name="publish",
-    deps=[dg.AssetKey("dim_school"), dg.AssetKey("fct_school_year"), dg.AssetKey("fct_arrangement_year"),
-          dg.AssetKey("fct_published_comparison"), dg.AssetKey("evaluation_estimates")],
+    deps=[dg.AssetKey(name) for name in (
+        "dim_school", "fct_school_year", "fct_arrangement_year", "fct_published_comparison", "evaluation_estimates",
+        *SUPPORT_MARTS)],
     description="Moves the run's warehouse into data/marts/localed.duckdb (atomic rename) with Parquet exports "
                 "and run_manifest.json. Runs only when every blocking check upstream passed.",
-    kinds={"duckdb", "parquet"},
+    kinds={"duckdb", "parquet", "csv"},
     # Stale data: the warehouse is refreshed every night; warn after 26 hours, fail after 50.
     freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=50), warn_window=timedelta(hours=26)),
 )

@@ -1,7 +1,9 @@
 {#- Every mart row says where its numbers come from; demo builds are plainly synthetic. -#}
-{% macro data_provenance() -%}
+{% macro data_provenance(with_support_record=false) -%}
     {%- if var('source_mode') == 'demo' -%}
     'SYNTHETIC DEMO DATA - not real schools'
+    {%- elif with_support_record -%}
+    'Pilot support-activity record (LA and combined-authority deliveries); school data: DfE open data (Open Government Licence v3.0)'
     {%- else -%}
     'DfE open data (Open Government Licence v3.0)'
     {%- endif -%}

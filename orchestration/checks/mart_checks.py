@@ -6,6 +6,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.checks.suites import validate
+from orchestration.publish import SUPPORT_MARTS
 from orchestration.resources import LocalEDResource
 from orchestration.settings import EXPECTATIONS_DIR
 
@@ -17,6 +18,7 @@ MART_ASSETS = {
     "fct_published_comparison": dg.AssetKey("fct_published_comparison"),
     "fct_did_estimates": dg.AssetKey("evaluation_estimates"),
     "fct_event_study": dg.AssetKey("evaluation_estimates"),
+    **{name: dg.AssetKey(name) for name in SUPPORT_MARTS},
 }
 
 
