@@ -14,7 +14,8 @@ KEY = {"LOCALED_PSEUDONYM_KEY": "test-key"}  # a mirror counts as real data: nam
 KS2, KS4 = "2018-2019/england_ks2final.csv", "2022-2023/england_ks4final.csv"
 ABS, CENSUS = "2022-2023/england_abs.csv", "2018-2019/england_census.csv"
 GIAS, LINKS = "gias/edubasealldata20240901.csv", "gias/links_edubasealldata20240901.csv"
-SUPPORT = "support_activity/support_activity_391.csv"
+SUPPORT = "support_activity/support_activity_391_2024-07-19.csv"
+SUPPORT_XLSX = "support_activity/support_activity_929_2023-01-16.xlsx"
 
 
 def replace_first(old: bytes, new: bytes):
@@ -82,10 +83,12 @@ CORPUS = [
     ("binary-garbage", KS4, lambda d: bytes(range(256)) * 40, ["not valid UTF-8"]),
     ("gias-duplicate-urn", GIAS, duplicate_line(3), ["one row per URN"]),
     ("gias-links-bad-urn", LINKS, nth_line(2, lambda line: b"12AB45" + line[6:]), ["URNs are 6 digits"]),
-    ("support-dates-reversed", SUPPORT, set_field(1, "end_date", b"2020-01-01"), ["ends on or after its start"]),
-    ("support-negative-cost", SUPPORT, set_field(1, "cost_gbp", b"-500.00"), ["cost", "non-negative"]),
-    ("support-unknown-provider", SUPPORT, set_field(1, "provider_type", b"consultancy"), ["provider types"]),
-    ("support-missing-activity-id", SUPPORT, set_field(1, "activity_id", b""), ["every activity has an id"]),
+    ("support-dates-reversed", SUPPORT, set_field(1, "end_date", b"2020-01-01"), ["row 2, column end_date", "before it starts", "Fix:"]),
+    ("support-negative-cost", SUPPORT, set_field(1, "cost_gbp", b"-500.00"), ["row 2, column cost_gbp", "outside", "Fix:"]),
+    ("support-unknown-provider", SUPPORT, set_field(1, "provider_type", b"consultancy"), ["column provider_type", "consultancy", "use one of"]),
+    ("support-missing-activity-id", SUPPORT, set_field(1, "activity_id", b""), ["row 2, column activity_id", "blank but required"]),
+    ("support-urn-not-in-gias", SUPPORT, set_field(1, "urn", b"999999"), ["column urn", "not in the GIAS register"]),
+    ("support-xlsx-truncated", SUPPORT_XLSX, lambda d: d[: len(d) // 2], ["not a readable Excel .xlsx workbook"]),
 ]
 
 
