@@ -30,7 +30,7 @@ import polars as pl
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from orchestration.exports import save_workbook_reproducibly
-from orchestration.settings import DEMO_PSEUDONYM_KEY, EXPECTATIONS_DIR
+from orchestration.settings import DBT_PROJECT_DIR, DEMO_PSEUDONYM_KEY, EXPECTATIONS_DIR
 from orchestration.sources.catalogue import DatasetSpec, col
 from orchestration.sources.landing import LandingError, Snapshot, SourceFile, land_file, select_columns
 
@@ -46,6 +46,8 @@ SPEC = DatasetSpec(
     file_stems=("support_activity",),
     per_year=False,
     columns=tuple(col(name, name, required=f["constraints"]["required"]) for name, f in FIELDS.items()),
+    # UTF-8 first; Excel's plain "CSV" export is Windows-1252, and people will send that too.
+    encoding="cp1252",
 )
 
 RECORD_LEVEL = pl.lit("school")
@@ -88,7 +90,16 @@ def delivery_name_parts(source: SourceFile) -> tuple[str, str]:
     except ValueError as err:
         raise LandingError(source.name, f"the delivery date in the file name ({match['delivery_date']}) "
                                         "is not a real date") from err
-    return match["sender"].lower(), match["delivery_date"]
+    sender = match["sender"].lower()
+    if sender not in known_senders():
+        raise LandingError(source.name, f"unknown sender {sender!r} in the file name: use the sending LA's "
+                                        f"three-digit code (e.g. 929) or one of {', '.join(CONTRACT['delivery']['other_senders'])}")
+    return sender, match["delivery_date"]
+
+
+def known_senders() -> set[str]:
+    with open(DBT_PROJECT_DIR / "seeds" / "la_codes.csv", newline="", encoding="utf-8") as f:
+        return {row["la_code"] for row in csv.DictReader(f)} | set(CONTRACT["delivery"]["other_senders"])
 
 
 def _cell_text(value) -> str | None:

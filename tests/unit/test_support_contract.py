@@ -156,10 +156,21 @@ def test_a_formula_cell_in_an_xlsx_delivery_is_an_error(tmp_path):
 
 
 @pytest.mark.parametrize("name", ["support_activity_929.csv", "activities_929_2024-07-19.csv",
-                                  "support_activity_929_2024-13-01.csv"])
-def test_a_delivery_must_be_named_with_sender_and_date(name):
-    with pytest.raises(LandingError, match="support_activity_<sender>_<YYYY-MM-DD>|not a real date"):
+                                  "support_activity_929_2024-13-01.csv", "support_activity_9299_2024-07-19.csv"])
+def test_a_delivery_must_be_named_with_a_known_sender_and_a_date(name):
+    with pytest.raises(LandingError, match="support_activity_<sender>_<YYYY-MM-DD>|not a real date|unknown sender"):
         check(delivery(name, as_csv(GOOD_ROWS)))
+
+
+def test_the_combined_authority_can_send_too():
+    _, problems = check(delivery("support_activity_ntca_2024-07-19.csv", as_csv(GOOD_ROWS)))
+    assert problems == []
+
+
+def test_a_csv_saved_by_excel_in_windows_1252_is_read():
+    rows = [dict(GOOD_ROWS[0], provider_name="Écoles Trust", adviser_name="Siobhán O'Neill")]
+    table, problems = check(delivery("support_activity_929_2024-07-19.csv", as_csv(rows).decode().encode("cp1252")))
+    assert problems == [] and table["provider_name"][0] == "Écoles Trust"
 
 
 def test_an_xlsx_that_is_not_a_workbook_is_refused():
