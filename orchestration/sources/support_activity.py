@@ -262,11 +262,15 @@ def check_rows(frame: pl.DataFrame, known_urns: set[str] | None, formulas: set[t
                 if earlier_content == content:
                     report("activity_id", f"this row repeats row {earlier_row} exactly; it is counted once",
                            "nothing to fix (remove the repeat next time)", severity="note")
-                else:
+                else:  # which of the two is right is unknown: both rows are left out and reported
+                    fix = "give each activity its own id, or keep only the correct row"
                     report("activity_id", f"activity_id {activity_id} is also at row {earlier_row}, "
-                                          "with different values", "give each activity its own id, or keep only "
-                                                                   "the correct row")
-                    good = [g for g in good if g["activity_id"] != activity_id]
+                                          "with different values", fix)
+                    if any(g["activity_id"] == activity_id for g in good):
+                        problems.append(RowProblem(file, earlier_row, "activity_id", activity_id,
+                                                   f"activity_id {activity_id} is also at row {number}, with "
+                                                   "different values", fix, sender, activity_id))
+                        good = [g for g in good if g["activity_id"] != activity_id]
                 continue
             first_seen[activity_id] = (number, content)
         if not bad:

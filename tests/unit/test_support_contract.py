@@ -125,7 +125,9 @@ def test_conflicting_repeats_of_an_activity_are_an_error():
     rows = [GOOD_ROWS[0], dict(GOOD_ROWS[0], cost_gbp="99")]
     table, problems = check(delivery("support_activity_929_2024-07-19.csv", as_csv(rows)))
     assert table.height == 0
-    assert "also at row 2, with different values" in sa.unresolved(problems)[0].problem
+    assert {(p.row, p.problem) for p in sa.unresolved(problems)} == {
+        (3, "activity_id A-1 is also at row 2, with different values"),
+        (2, "activity_id A-1 is also at row 3, with different values")}
 
 
 def test_a_later_delivery_resolves_an_earlier_bad_row_and_only_that_one():
