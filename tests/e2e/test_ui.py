@@ -28,7 +28,8 @@ def rendered(url: str, profile) -> str:
     result = subprocess.run(
         [CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={profile}", "--virtual-time-budget=20000", "--dump-dom", url],
+         # a tall window: the asset catalog renders only the rows that fit on screen
+         "--window-size=1280,5000", f"--user-data-dir={profile}", "--virtual-time-budget=20000", "--dump-dom", url],
         capture_output=True, text=True, timeout=120)
     return result.stdout
 
@@ -68,7 +69,8 @@ def ui(tmp_path_factory):
 def test_the_ui_lists_the_assets(ui):
     base, profile = ui
     page = rendered(f"{base}/assets", profile)
-    for name in ("fct_school_year", "fct_arrangement_year", "published_warehouse", "evaluation_estimates"):
+    for name in ("fct_school_year", "fct_arrangement_year", "fct_support_reach", "published_warehouse",
+                 "evaluation_estimates"):
         assert name in page, f"{name} not on the asset catalog page"
 
 
