@@ -77,7 +77,7 @@ def land(spec: DatasetSpec, record_level: pl.Expr, files: list[SourceFile], loca
                                             "(truncated download?)", row=int(frame["_source_row"][-1]))
         frames.append(frame)
         lineage.append(_lineage(source, snapshot, frame.height, localed))
-    return _concat_or_empty(frames, spec), lineage
+    return (pl.concat(frames, how="vertical") if frames else empty_landed(spec)), lineage
 
 
 def land_support_activity(files: list[SourceFile], localed: LocalEDResource, known_urns: set[str]
@@ -96,7 +96,8 @@ def land_support_activity(files: list[SourceFile], localed: LocalEDResource, kno
     support_activity.write_report(problems, report)
     if support_activity.unresolved(problems):
         raise support_activity.unresolved_error(problems, report)
-    table = _concat_or_empty([table] if table.height else [], support_activity.SPEC)
+    if table.is_empty():  # no deliveries (yet)
+        table = empty_landed(support_activity.SPEC, extra=("sender", "delivery_date"))
     table = table.with_columns(record_level=support_activity.RECORD_LEVEL)
     # The key is only needed (and only demanded) when there are rows to pseudonymise.
     key = support_activity.pseudonymisation_key(localed.source_mode()) if table.height else b""
@@ -108,11 +109,8 @@ def _lineage(source: SourceFile, snapshot, rows: int, localed: LocalEDResource) 
             "snapshot": str(snapshot.path.relative_to(localed.paths().home)), "new_snapshot": snapshot.created}
 
 
-def _concat_or_empty(frames: list[pl.DataFrame], spec: DatasetSpec) -> pl.DataFrame:
-    if frames:
-        return pl.concat(frames, how="vertical")
-    # no file for this dataset: an empty table with the landed schema
-    extra = ["sender", "delivery_date"] if spec.name == "support_activity" else []
+def empty_landed(spec: DatasetSpec, extra: tuple[str, ...] = ()) -> pl.DataFrame:
+    """No file for this dataset: an empty table with the landed schema."""
     return pl.DataFrame(schema={c.name: pl.String for c in spec.columns} | {c: pl.String for c in extra} | {
         "academic_year": pl.String, "_source_file": pl.String, "_source_row": pl.Int64,
         "_snapshot_sha256": pl.String, "record_level": pl.String})
@@ -157,7 +155,7 @@ def build_raw_asset(spec: DatasetSpec, record_level: pl.Expr) -> dg.AssetsDefini
             errors = [p for p in problems if p.severity == "error"]
             extra = {"rows_with_errors_resolved_by_later_delivery": len(errors),
                      "notes": sum(p.severity == "note" for p in problems)}
-            if problems:
+            if problems:  # unresolved errors stopped the run above, so every error here is resolved
                 say(f"raw/{spec.name}", f"{len(errors)} bad row(s), all resolved by a later delivery; "
                                         f"{extra['notes']} note(s); see data/reports/support_activity_delivery_report.csv")
         else:
