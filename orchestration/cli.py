@@ -9,7 +9,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from orchestration.settings import SOURCES
+from orchestration.settings import SOURCES, Paths, localed_home
 
 
 def _academic_year(text: str) -> str:
@@ -146,6 +146,13 @@ def _print_timings(instance, run_id: str) -> None:
         print(f"  {step:<40} {seconds:7.1f}s", file=sys.stderr)
 
 
+def check_delivery(args) -> int:
+    from orchestration.sources.support_activity import check_delivery_files
+
+    warehouse = Path(args.warehouse) if args.warehouse else Paths(localed_home()).published_warehouse
+    return check_delivery_files([Path(f) for f in args.files], warehouse)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="localed", description="LocalED Warehouse")
     verbs = parser.add_subparsers(dest="verb", required=True)
@@ -165,6 +172,12 @@ def main(argv: list[str] | None = None) -> int:
     r.add_argument("--home", help="LOCALED_HOME the manifest was built in (default: three folders above it)")
     r.add_argument("--workdir", help="scratch folder for the rebuild (default: a temporary folder, removed after)")
     r.set_defaults(run=reproduce)
+    c = verbs.add_parser("check-delivery", help="check support-activity files against the data contract "
+                                                "before sending them (nothing is built)")
+    c.add_argument("files", nargs="+", help="support_activity_<sender>_<YYYY-MM-DD>.csv or .xlsx files")
+    c.add_argument("--warehouse", help="a warehouse whose GIAS register URNs are checked against "
+                                       "(default: the published one)")
+    c.set_defaults(run=check_delivery)
     args = parser.parse_args(argv)
     if args.verb == "build" and args.source == "mirror" and not args.mirror_dir:
         parser.error("--source mirror needs --mirror-dir")

@@ -116,13 +116,6 @@ def empty_landed(spec: DatasetSpec, extra: tuple[str, ...] = ()) -> pl.DataFrame
         "_snapshot_sha256": pl.String, "record_level": pl.String})
 
 
-def known_school_urns(build_db: str) -> set[str]:
-    """URNs in the GIAS register landed earlier in this run (support rows must name one)."""
-    with duckdb.connect(build_db, read_only=True) as con:
-        return {r[0] for r in con.execute("select distinct trim(urn) from raw.gias_establishments "
-                                          "where urn is not null").fetchall()}
-
-
 def write_landed(build_db: str, name: str, table: pl.DataFrame) -> None:
     with duckdb.connect(build_db) as con:
         con.execute("create schema if not exists raw")
@@ -151,7 +144,9 @@ def build_raw_asset(spec: DatasetSpec, record_level: pl.Expr) -> dg.AssetsDefini
         build_db.parent.mkdir(parents=True, exist_ok=True)
         extra = {}
         if is_support:
-            table, lineage, problems = land_support_activity(files, localed, known_school_urns(str(build_db)))
+            # rows must name a school in the GIAS register landed earlier in this run
+            known_urns = support_activity.known_school_urns(build_db)
+            table, lineage, problems = land_support_activity(files, localed, known_urns)
             errors = [p for p in problems if p.severity == "error"]
             extra = {"rows_with_errors_resolved_by_later_delivery": len(errors),
                      "notes": sum(p.severity == "note" for p in problems)}

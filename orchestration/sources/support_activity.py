@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass
 from datetime import date, datetime
 from pathlib import Path
 
+import duckdb
 import openpyxl
 import polars as pl
 from openpyxl.worksheet.datavalidation import DataValidation
@@ -336,6 +337,40 @@ def unresolved_error(problems: list[RowProblem], report: Path, limit: int = 20) 
         f"{len(open_problems)} problem(s) in the support-activity delivery are not resolved, so nothing can be "
         f"published. Fix these rows and send the file again (or a later delivery with the same activity_id):\n"
         f"{lines}{more}\n  The full list is in {report}")
+
+
+def known_school_urns(warehouse: Path) -> set[str]:
+    """URNs in the GIAS register landed in a warehouse file (support rows must name one)."""
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        return {r[0] for r in con.execute("select distinct trim(urn) from raw.gias_establishments "
+                                          "where urn is not null").fetchall()}
+
+
+def check_delivery_files(paths: list[Path], warehouse: Path) -> int:
+    """`localed check-delivery`: a sender checks files before sending them, without building anything.
+    Prints every problem with its fix; exit status 1 while any error is unresolved."""
+    known_urns = known_school_urns(warehouse) if warehouse.exists() else None
+    if known_urns is None:
+        print(f"(no warehouse at {warehouse}: URNs are checked for form only, not against GIAS)")
+    frames, formulas = [], []
+    try:
+        for path in paths:
+            source = SourceFile(path.name, None, path.read_bytes())
+            frame, cells = read_delivery(source, Snapshot(path, hashlib.sha256(source.content).hexdigest(), False))
+            frames.append(frame)
+            formulas.append(cells)
+    except (LandingError, OSError) as err:
+        print(f"cannot read the delivery: {err}")
+        return 1
+    table, problems = validate_deliveries(frames, formulas, known_urns)
+    for problem in sorted(problems, key=lambda p: (p.severity != "error", p.resolved_by is not None, p.file, p.row)):
+        status = "note" if problem.severity == "note" else (f"resolved by {problem.resolved_by}" if problem.resolved_by
+                                                            else "ERROR")
+        print(f"{status}: {problem.describe()}")
+    open_errors = unresolved(problems)
+    print(f"{sum(f.height for f in frames)} rows in {len(paths)} file(s): {table.height} good, "
+          f"{len(open_errors)} unresolved error(s), {sum(p.severity == 'note' for p in problems)} note(s)")
+    return 1 if open_errors else 0
 
 
 # ----------------------------------------------------------------------------------------------

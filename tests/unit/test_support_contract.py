@@ -216,3 +216,19 @@ def test_the_contract_document_describes_every_field():
     for name in sa.FIELDS:
         assert f"`{name}`" in text, f"docs/support_activity.md does not describe {name}"
     assert json.loads((REPO_ROOT / "expectations" / "support_activity.schema.json").read_text())["fields"]
+
+
+def test_a_sender_can_check_files_before_sending_them(tmp_path, capsys):
+    from orchestration.cli import main
+
+    good = tmp_path / "support_activity_929_2024-07-19.csv"
+    good.write_bytes(as_csv(GOOD_ROWS))
+    assert main(["check-delivery", str(good), "--warehouse", str(tmp_path / "none.duckdb")]) == 0
+    assert "2 good, 0 unresolved error(s)" in capsys.readouterr().out
+
+    bad = tmp_path / "support_activity_929_2024-07-20.csv"
+    bad.write_bytes(as_csv([dict(GOOD_ROWS[0], funded_by="council")]))
+    assert main(["check-delivery", str(good), str(bad), "--warehouse", str(tmp_path / "none.duckdb")]) == 1
+    out = capsys.readouterr().out
+    assert "ERROR: support_activity_929_2024-07-20.csv, row 2, column funded_by (value 'council')" in out
+    assert "Fix: use one of: la, ca, school, trust, dfe_grant, other" in out
