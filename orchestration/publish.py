@@ -27,7 +27,6 @@ from orchestration.exports import write_csv, write_xlsx
 from orchestration.progress import say
 from orchestration.resources import LocalEDResource
 from orchestration.settings import REPO_ROOT, Paths
-from orchestration.sources.landing import snapshot_path
 
 MART_SCHEMA = "main"
 # The support marts also go into one workbook, support_activity_marts.xlsx, for people who live in Excel.
@@ -66,18 +65,10 @@ def lock_hash() -> str:
 
 
 def raw_inputs(con: duckdb.DuckDBPyConnection) -> list[dict]:
-    """Every landed file with its snapshot (path relative to LOCALED_HOME) and row count."""
-    tables = [r[0] for r in con.execute(
-        "select table_name from information_schema.tables where table_schema = 'raw' order by 1").fetchall()]
-    inputs = []
-    for table in tables:
-        for file, year, sha, rows in con.execute(
-                f'select _source_file, any_value(academic_year), _snapshot_sha256, count(*) from raw."{table}" '
-                "group by _source_file, _snapshot_sha256 order by 1").fetchall():
-            snapshot = snapshot_path(Path("data/raw"), table, year, file, sha)
-            inputs.append({"dataset": table, "file": file, "academic_year": year, "sha256": sha, "rows": rows,
-                           "snapshot": snapshot.as_posix()})
-    return inputs
+    """Every file the run read, with its snapshot (path relative to LOCALED_HOME) and rows read."""
+    rows = con.execute("select dataset, file, academic_year, sha256, rows, snapshot from meta.raw_files "
+                       "order by dataset, file").fetchall()
+    return [dict(zip(("dataset", "file", "academic_year", "sha256", "rows", "snapshot"), row)) for row in rows]
 
 
 def run_record(context: dg.AssetExecutionContext) -> dict:

@@ -105,8 +105,9 @@ def land_support_activity(files: list[SourceFile], localed: LocalEDResource, kno
 
 
 def _lineage(source: SourceFile, snapshot, rows: int, localed: LocalEDResource) -> dict:
-    return {"file": source.name, "sha256": snapshot.sha256, "rows": rows,
-            "snapshot": str(snapshot.path.relative_to(localed.paths().home)), "new_snapshot": snapshot.created}
+    """What the run read: every file, including one whose rows were all set aside (it is still an input)."""
+    return {"file": source.name, "academic_year": source.academic_year, "sha256": snapshot.sha256, "rows": rows,
+            "snapshot": snapshot.path.relative_to(localed.paths().home).as_posix(), "new_snapshot": snapshot.created}
 
 
 def empty_landed(spec: DatasetSpec, extra: tuple[str, ...] = ()) -> pl.DataFrame:
@@ -116,12 +117,21 @@ def empty_landed(spec: DatasetSpec, extra: tuple[str, ...] = ()) -> pl.DataFrame
         "_snapshot_sha256": pl.String, "record_level": pl.String})
 
 
-def write_landed(build_db: str, name: str, table: pl.DataFrame) -> None:
+def write_landed(build_db: str, name: str, table: pl.DataFrame, lineage: list[dict]) -> None:
+    """raw.<dataset>, and the files it was read from in meta.raw_files (the run manifest's raw inputs)."""
     with duckdb.connect(build_db) as con:
         con.execute("create schema if not exists raw")
         con.register("landed", table.to_arrow())
         con.execute(f'create or replace table raw."{name}" as select * from landed')
         con.unregister("landed")
+        con.execute("create schema if not exists meta")
+        con.execute("create table if not exists meta.raw_files (dataset varchar, file varchar, academic_year varchar, "
+                    "sha256 varchar, rows bigint, snapshot varchar)")
+        con.execute("delete from meta.raw_files where dataset = ?", [name])
+        if lineage:
+            con.executemany("insert into meta.raw_files values (?, ?, ?, ?, ?, ?)",
+                            [[name, f["file"], f["academic_year"], f["sha256"], f["rows"], f["snapshot"]]
+                             for f in lineage])
 
 
 def build_raw_asset(spec: DatasetSpec, record_level: pl.Expr) -> dg.AssetsDefinition:
@@ -155,7 +165,7 @@ def build_raw_asset(spec: DatasetSpec, record_level: pl.Expr) -> dg.AssetsDefini
                                         f"{extra['notes']} note(s); see data/reports/support_activity_delivery_report.csv")
         else:
             table, lineage = land(spec, record_level, files, localed)
-        write_landed(str(build_db), spec.name, table)
+        write_landed(str(build_db), spec.name, table, lineage)
         schools = table.filter(pl.col("record_level") == "school").height
         say(f"raw/{spec.name}", f"{len(files)} file(s), {table.height:,} rows ({schools:,} school rows), "
                                 f"{sum(f['new_snapshot'] for f in lineage)} new snapshot(s)")

@@ -4,6 +4,7 @@ authority and a single-LA comparator, and no adviser name or note reaches any ma
 
 import csv
 import io
+import json
 import shutil
 import zipfile
 
@@ -200,3 +201,27 @@ def test_formula_like_text_from_an_input_is_neutralised_in_the_exports(mirror):
     for attack in attacks:
         assert attack in in_warehouse  # the warehouse keeps the value as it was sent
         assert "'" + attack in exported and attack not in exported  # the spreadsheet export neutralises it
+
+
+def test_a_delivery_whose_rows_were_all_replaced_is_still_a_pinned_raw_input(mirror):
+    """The run manifest pins every file the run read, even one none of whose rows reached a table."""
+    source, home = mirror / "source", mirror / "home_superseded"
+    later = source / "support_activity" / "support_activity_929_2024-07-19.csv"
+    with open(later, newline="", encoding="utf-8") as f:
+        first = next(csv.DictReader(f))
+    early = source / "support_activity" / "support_activity_929_2020-01-06.csv"
+    with open(early, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(first), lineterminator="\n")
+        writer.writeheader()
+        writer.writerow(dict(first, effort_days="a lot"))  # bad, and re-sent correctly in 2024
+    try:
+        run_build(home, "--source", "mirror", "--mirror-dir", str(source), "--partial", extra_env=KEY)
+    finally:
+        early.unlink()
+    manifest = json.loads((home / "data" / "marts" / "run_manifest.json").read_text())
+    support = {i["file"]: i for i in manifest["raw_inputs"] if i["dataset"] == "support_activity"}
+    assert support["support_activity/support_activity_929_2020-01-06.csv"]["rows"] == 1
+    assert (home / support["support_activity/support_activity_929_2020-01-06.csv"]["snapshot"]).exists()
+    assert len(support) == len(list((source / "support_activity").iterdir())) + 1
+    [row] = [r for r in report_rows(home) if r["file"].endswith("2020-01-06.csv")]
+    assert row["status"].startswith("resolved by support_activity/support_activity_929_2024-07-19.csv row 2")
