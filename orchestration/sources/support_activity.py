@@ -30,7 +30,7 @@ import openpyxl
 import polars as pl
 from openpyxl.worksheet.datavalidation import DataValidation
 
-from orchestration.exports import save_workbook_reproducibly
+from orchestration.exports import neutralise, save_workbook_reproducibly
 from orchestration.settings import DBT_PROJECT_DIR, DEMO_PSEUDONYM_KEY, EXPECTATIONS_DIR
 from orchestration.sources.catalogue import DatasetSpec, col
 from orchestration.sources.landing import LandingError, Snapshot, SourceFile, land_file, select_columns
@@ -69,6 +69,12 @@ class RowProblem:
     activity_id: str | None
     severity: str = "error"  # error: the row is left out until fixed | note: counted, nothing to fix
     resolved_by: str | None = None
+
+    @property
+    def status(self) -> str:
+        if self.severity == "note":
+            return "note"
+        return f"resolved by {self.resolved_by}" if self.resolved_by else "unresolved"
 
     def describe(self) -> str:
         shown = f" (value {self.value!r})" if self.value else ""
@@ -308,22 +314,26 @@ def validate_deliveries(frames: list[pl.DataFrame], formulas: list[set[tuple[int
 
 
 def unresolved(problems: list[RowProblem]) -> list[RowProblem]:
-    return [p for p in problems if p.severity == "error" and p.resolved_by is None]
+    return [p for p in problems if p.status == "unresolved"]
+
+
+def in_report_order(problems: list[RowProblem]) -> list[RowProblem]:
+    """Unresolved errors first, then resolved ones, then notes; each by file and row."""
+    rank = {"unresolved": 0, "note": 2}
+    return sorted(problems, key=lambda p: (rank.get(p.status, 1), p.file, p.row, p.column))
 
 
 def write_report(problems: list[RowProblem], path: Path) -> None:
-    """The delivery report senders act on: one line per problem, unresolved first."""
+    """The delivery report senders act on: one line per problem, unresolved first. Senders open it in
+    Excel, and it quotes what they typed (e.g. '=D5*550'), so formula-like text is neutralised."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    rank = {("error", False): 0, ("error", True): 1, ("note", False): 2, ("note", True): 2}
-    ordered = sorted(problems, key=lambda p: (rank[p.severity, p.resolved_by is not None], p.file, p.row, p.column))
     tmp = path.with_name(f".{path.name}.incoming")
     with open(tmp, "w", newline="", encoding="utf-8") as f:
         writer = csv.writer(f, lineterminator="\n")
         writer.writerow(["status", "file", "row", "column", "value", "problem", "what_to_fix", "activity_id"])
-        for p in ordered:
-            status = ("unresolved" if p.resolved_by is None else f"resolved by {p.resolved_by}") \
-                if p.severity == "error" else "note"
-            writer.writerow([status, p.file, p.row, p.column, p.value, p.problem, p.fix, p.activity_id or ""])
+        for p in in_report_order(problems):
+            writer.writerow([p.status, p.file, p.row, p.column, neutralise(p.value), neutralise(p.problem), p.fix,
+                             neutralise(p.activity_id or "")])
     os.replace(tmp, path)
 
 
@@ -363,10 +373,8 @@ def check_delivery_files(paths: list[Path], warehouse: Path) -> int:
         print(f"cannot read the delivery: {err}")
         return 1
     table, problems = validate_deliveries(frames, formulas, known_urns)
-    for problem in sorted(problems, key=lambda p: (p.severity != "error", p.resolved_by is not None, p.file, p.row)):
-        status = "note" if problem.severity == "note" else (f"resolved by {problem.resolved_by}" if problem.resolved_by
-                                                            else "ERROR")
-        print(f"{status}: {problem.describe()}")
+    for problem in in_report_order(problems):
+        print(f"{'ERROR' if problem.status == 'unresolved' else problem.status}: {problem.describe()}")
     open_errors = unresolved(problems)
     print(f"{sum(f.height for f in frames)} rows in {len(paths)} file(s): {table.height} good, "
           f"{len(open_errors)} unresolved error(s), {sum(p.severity == 'note' for p in problems)} note(s)")

@@ -232,3 +232,15 @@ def test_a_sender_can_check_files_before_sending_them(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "ERROR: support_activity_929_2024-07-20.csv, row 2, column funded_by (value 'council')" in out
     assert "Fix: use one of: la, ca, school, trust, dfe_grant, other" in out
+
+
+def test_the_delivery_report_quotes_typed_values_without_running_them(tmp_path):
+    rows = [dict(GOOD_ROWS[0], effort_days="=2+3"), dict(GOOD_ROWS[1], activity_id="@A-2", level="-")]
+    _, problems = check(delivery("support_activity_929_2024-07-19.csv", as_csv(rows)))
+    sa.write_report(problems, tmp_path / "report.csv")
+    with open(tmp_path / "report.csv", newline="", encoding="utf-8") as f:
+        report = list(csv.DictReader(f))
+    assert [(r["row"], r["column"], r["value"]) for r in report] == [("2", "effort_days", "'=2+3"),
+                                                                     ("3", "activity_id", "'@A-2"),
+                                                                     ("3", "level", "'-")]
+    assert report[1]["activity_id"] == "'@A-2" and report[0]["status"] == "unresolved"
