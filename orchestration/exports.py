@@ -13,6 +13,7 @@ import io
 import re
 import zipfile
 from datetime import datetime
+from decimal import Decimal
 from pathlib import Path
 
 import openpyxl
@@ -69,7 +70,7 @@ def write_xlsx(sheets: dict[str, pl.DataFrame], path: Path) -> None:
         sheet.append(frame.columns)
         text_columns = [i for i, dtype in enumerate(frame.dtypes) if dtype == pl.String]
         for values in neutralised(frame).iter_rows():
-            sheet.append([float(v) if hasattr(v, "as_tuple") else v for v in values])  # Decimal -> float
+            sheet.append([float(v) if isinstance(v, Decimal) else v for v in values])  # Excel has no decimals
             for i in text_columns:
                 cell = sheet.cell(row=sheet.max_row, column=i + 1)
                 if cell.value is not None:

@@ -13,6 +13,7 @@ free-text notes are dropped here (the raw file stays under data/raw only).
 from __future__ import annotations
 
 import csv
+import functools
 import hashlib
 import hmac
 import io
@@ -104,9 +105,10 @@ def delivery_name_parts(source: SourceFile) -> tuple[str, str]:
     return sender, match["delivery_date"]
 
 
-def known_senders() -> set[str]:
+@functools.cache
+def known_senders() -> frozenset[str]:
     with open(DBT_PROJECT_DIR / "seeds" / "la_codes.csv", newline="", encoding="utf-8") as f:
-        return {row["la_code"] for row in csv.DictReader(f)} | set(CONTRACT["delivery"]["other_senders"])
+        return frozenset({row["la_code"] for row in csv.DictReader(f)} | set(CONTRACT["delivery"]["other_senders"]))
 
 
 def _cell_text(value) -> str | None:
