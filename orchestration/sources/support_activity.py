@@ -53,7 +53,6 @@ SPEC = DatasetSpec(
 )
 
 RECORD_LEVEL = pl.lit("school")
-LINEAGE = ["sender", "delivery_date", "academic_year", "_source_file", "_source_row", "_snapshot_sha256"]
 
 
 @dataclass(frozen=True)
@@ -297,7 +296,7 @@ def validate_deliveries(frames: list[pl.DataFrame], formulas: list[set[tuple[int
         good, found = check_rows(frame, known_urns, formula_cells)
         checked.append(good)
         problems.extend(found)
-    table = pl.concat(checked, how="vertical") if checked else pl.DataFrame()
+    table = pl.concat(checked, how="vertical")
     # An error is resolved when a later delivery from the same sender has a good row for the activity.
     latest_good: dict[tuple[str, str], tuple[str, str, int]] = {}
     for sender, activity_id, delivered, file, row in table.select(
