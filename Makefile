@@ -13,7 +13,7 @@ export DO_NOT_TRACK := 1
 export GX_ANALYTICS_ENABLED := false
 export DBT_SEND_ANONYMOUS_USAGE_STATS := false
 
-.PHONY: install run test serve clean
+.PHONY: install run test serve clean bench
 PORT ?= 3000
 
 $(UV):
@@ -36,6 +36,11 @@ run: install  ## build the warehouse on the built-in demo data
 
 test: install  ## run the whole test suite
 	.venv/bin/pytest
+
+# Figures, not a test: national demo build, a no-change rebuild, demo x5 and x10, each in a fresh
+# temporary LOCALED_HOME; per-stage wall, CPU, peak memory, rows/s and the targets (bench/run.py).
+bench: install  ## benchmark the build and print per-stage figures beside the targets (CSV in bench/out/)
+	.venv/bin/python bench/run.py
 
 serve: install  ## the Dagster UI on 127.0.0.1:$(PORT): assets, checks and the nightly schedule
 	env --default-signal=INT,TERM .venv/bin/dagster dev -m orchestration.definitions -h 127.0.0.1 -p $(PORT)

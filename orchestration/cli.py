@@ -45,8 +45,18 @@ def build(args: argparse.Namespace) -> int:
         demo_la_codes=list(args.demo_las or []),
         demo_planted_effects=_demo_effects(args.demo_effect),
         partial=args.partial,
+        demo_scale=args.demo_scale,
+        fast=args.fast,
     )
     started = time.monotonic()
+    if not args.force:
+        from orchestration.fingerprint import unchanged_since_published
+
+        unchanged = unchanged_since_published(localed)
+        if unchanged:
+            print(f"{unchanged}\nThe published warehouse {localed.paths().published_warehouse} stays as it is "
+                  f"({time.monotonic() - started:.1f}s). Use --force to rebuild anyway.")
+            return 0
     published, problems = execute(localed)
     if published:
         print(f"\nPublished {localed.paths().published_warehouse} in {time.monotonic() - started:.1f}s "
@@ -164,6 +174,13 @@ def main(argv: list[str] | None = None) -> int:
     b.add_argument("--demo-las", nargs="+", type=int, help="demo only: restrict the demo to these LA codes")
     b.add_argument("--demo-effect", nargs="+", type=_planted_effect, metavar="NAME=VALUE",
                    help="demo only: planted effects, e.g. ks2_rwm_expected_pct=0 (defaults: +2.0, +1.0, -0.5)")
+    b.add_argument("--demo-scale", type=int, default=1, metavar="N",
+                   help="demo only, for benchmarks: N times the demo's data")
+    b.add_argument("--fast", action="store_true",
+                   help="for tests: fewer bootstrap and placebo repetitions (recorded in the manifest; "
+                        "never for published figures)")
+    b.add_argument("--force", action="store_true",
+                   help="rebuild even when no source file, code, seed, model or setting changed")
     b.add_argument("--partial", action="store_true",
                    help="the source holds only part of England: skip the national row-count expectations")
     b.set_defaults(run=build)

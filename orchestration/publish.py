@@ -24,6 +24,7 @@ import dagster as dg
 import duckdb
 
 from orchestration.exports import write_csv, write_xlsx
+from orchestration.fingerprint import input_fingerprint, run_settings
 from orchestration.progress import say
 from orchestration.resources import LocalEDResource
 from orchestration.settings import REPO_ROOT, Paths
@@ -114,6 +115,8 @@ def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep
                              "content_hash": content_hash(con, name)} for name in marts},
             **(run_details or {}),
         }
+        # What decides this build (files, code, settings): the next build compares it to skip a no-change run.
+        manifest["input_fingerprint"] = input_fingerprint(manifest["raw_inputs"], manifest["settings"])
         con.execute("create schema if not exists meta")
         con.execute("create or replace table meta.run_manifest as select ? as manifest_json", [json.dumps(manifest)])
         spreadsheet_sheets = {}
@@ -163,6 +166,7 @@ def published_warehouse(context: dg.AssetExecutionContext, localed: LocalEDResou
         "years": list(localed.years),
         "partial": localed.partial,
         "demo_config": localed.demo_config().as_record() if localed.source_mode() == "demo" else None,
+        "settings": run_settings(localed),  # fast mode (tests only) is recorded here
     }
     manifest = publish(localed.build_db(context.run_id), localed.paths(), source_mode=localed.source_mode(),
                        run_id=context.run_id, keep_versions=localed.keep_versions, run_details=details)

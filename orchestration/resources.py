@@ -21,6 +21,9 @@ class LocalEDResource(dg.ConfigurableResource):
     home: str = ""
     demo_la_codes: list[int] = []  # empty = the national demo
     demo_planted_effects: dict[str, float] = {}  # empty = the documented defaults
+    demo_scale: int = 1  # benchmarks: the demo's data multiplied (DemoConfig.scale)
+    # Tests only: fewer bootstrap and placebo repetitions. Recorded in the manifest; never published as findings.
+    fast: bool = False
     keep_versions: int = 3
     # The source holds only part of England (e.g. a few LAs): skip the national row-count expectations.
     partial: bool = False
@@ -35,7 +38,10 @@ class LocalEDResource(dg.ConfigurableResource):
         return mode
 
     def expects_national_files(self) -> bool:
-        return not (self.partial or (self.source_mode() == "demo" and self.demo_la_codes))
+        # A few-LA demo is smaller than England and a scaled demo (benchmarks) larger: neither
+        # matches the national row counts.
+        demo_not_national = self.source_mode() == "demo" and (self.demo_la_codes or self.demo_scale != 1)
+        return not (self.partial or demo_not_national)
 
     def paths(self) -> Paths:
         return Paths(Path(self.home).resolve() if self.home else localed_home())
@@ -52,6 +58,8 @@ class LocalEDResource(dg.ConfigurableResource):
             kwargs["la_codes"] = tuple(sorted(self.demo_la_codes))
         if self.demo_planted_effects:
             kwargs["planted_effects"] = dict(self.demo_planted_effects)
+        if self.demo_scale != 1:
+            kwargs["scale"] = self.demo_scale
         return DemoConfig(**kwargs)
 
     def build_dir(self, run_id: str) -> Path:

@@ -59,27 +59,47 @@ def range_problems(frame: pd.DataFrame, measures: list[str], labels: dict[str, s
     return problems
 
 
+def read_landed(build_db, dataset: str) -> pd.DataFrame:
+    """raw.<dataset> of a run's warehouse file, as the checks see it."""
+    with duckdb.connect(str(build_db), read_only=True) as con:
+        return con.execute(f'select * from raw."{dataset}"').df()
+
+
+def raw_check_failures(dataset: str, frame: pd.DataFrame, expects_national_files: bool) -> list[str]:
+    """Everything wrong with a landed raw table: its Great Expectations suite, the ranges of its
+    measures and (for a national build) the number of school rows in each national file.
+    Each failure names the file, row and column. No failures (an empty list) means it passes."""
+    if frame.empty:
+        return []
+    _, failures = validate(f"raw_{dataset}", frame, labels_of[dataset])
+    failures += range_problems(frame, measures_of[dataset], labels_of[dataset])
+    # A demo of a few LAs (or a --partial source) still has england_* files: only national builds are counted.
+    if expects_national_files:
+        failures += row_count_problems(dataset, frame)
+    return failures
+
+
+def raw_check_description(dataset: str, failures: list[str]) -> str | None:
+    """The check's description (what `localed build` prints after "check <name> failed: ")."""
+    return f"raw/{dataset}: " + " | ".join(failures) if failures else None
+
+
 def build_raw_check(dataset: str) -> dg.AssetChecksDefinition:
     @dg.asset_check(asset=dg.AssetKey(["raw", dataset]), name=f"ge_raw_{dataset}", blocking=True,
                     description=f"Great Expectations suite expectations/raw_{dataset}.json on the landed table, "
                                 "and expected school-row counts for national files")
     def raw_check(context: dg.AssetCheckExecutionContext, localed: LocalEDResource) -> dg.AssetCheckResult:
-        with duckdb.connect(str(localed.build_db(context.run.run_id)), read_only=True) as con:
-            frame = con.execute(f'select * from raw."{dataset}"').df()
+        frame = read_landed(localed.build_db(context.run.run_id), dataset)
         if frame.empty:
             return dg.AssetCheckResult(passed=True, metadata={"rows": 0, "note": "no files for this dataset"})
-        passed, failures = validate(f"raw_{dataset}", frame, labels_of[dataset])
-        failures += range_problems(frame, measures_of[dataset], labels_of[dataset])
-        # A demo of a few LAs (or a --partial source) still has england_* files: only national builds are counted.
-        if localed.expects_national_files():
-            failures += row_count_problems(dataset, frame)
+        failures = raw_check_failures(dataset, frame, localed.expects_national_files())
         passed = not failures
         if failures:
             context.log.error(f"raw/{dataset} failed its checks:\n  " + "\n  ".join(failures))
         return dg.AssetCheckResult(
             passed=passed,
             severity=dg.AssetCheckSeverity.ERROR,
-            description=None if passed else f"raw/{dataset}: " + " | ".join(failures),
+            description=raw_check_description(dataset, failures),
             metadata={"rows": len(frame), "failures": dg.MetadataValue.json(failures)},
         )
 

@@ -16,6 +16,8 @@ What it writes, laid out like a DfE download folder (the `mirror` source reads t
 
 The planted effect: schools in the treated combined-authority LAs (391, 392, 929) get a shift
 in every academic year that starts after the pilot began (2022/23 onwards).
+
+Benchmarks can multiply the data (DemoConfig.scale): see DemoConfig for how.
 """
 
 from __future__ import annotations
@@ -49,12 +51,34 @@ REGION_DISADVANTAGE = {"North East": 0.06, "North West": 0.04, "London": 0.05, "
                        "South West": -0.04, "East of England": -0.04}
 
 
+# Replica schools (DemoConfig.scale > 1) take URNs from here up: clear of the national demo's
+# original (100000+) and academy (136000+) URNs and of the independent schools' 400xxx.
+REPLICA_URN_BASE = 500000
+MAX_URN = 999998  # 999999 is the demo's "URN not in GIAS" in the messy support delivery
+
+
 @dataclass(frozen=True)
 class DemoConfig:
-    """Knobs of the demo. Defaults are the documented national demo."""
+    """Knobs of the demo. Defaults are the documented national demo.
+
+    scale (benchmarks only): N times the schools, so N times the rows in every school-level file.
+    LA codes are real 3-digit codes that must exist in the la_codes seed, so there is no room for
+    N times the LAs: instead each LA gets N replicas of its schools. Replica 0 is the unscaled
+    demo itself (same draws, URNs and bytes). Replica r >= 1 of an LA has the same number of
+    primary, secondary and special schools and shares the LA-level traits (disadvantage level,
+    quality component, region), but every school-level trait (disadvantage, quality, cohort,
+    conversion and opening year, name) and every yearly outcome is an independent draw (its own
+    generators seeded with r), and its URNs are new: original URN REPLICA_URN_BASE + (r - 1) x 2B
+    + i, academy URN that + B (B = national school count, i = the school's national index), so a
+    scale of at most 13 fits in six digits. Support-activity logs cover the replicas too (a
+    sender's rows for its replica-0 schools are those of the unscaled demo). Years are not multiplied: the DfE
+    catalogue fixes which academic years exist. A scaled demo is N times as large, not national,
+    so a build of it skips the national row-count expectations (like --partial).
+    """
 
     seed: int = 2022
     la_codes: tuple[int, ...] | None = None  # None = every live LA
+    scale: int = 1  # benchmarks: N replicas of every LA's schools (see above)
     planted_effects: dict[str, float] = field(
         default_factory=lambda: {
             "ks2_rwm_expected_pct": 2.0,  # percentage points
@@ -78,6 +102,10 @@ class DemoConfig:
             "overall_absence_pct": absence,
             "persistent_absence_pct": 2.6 * absence,
         }
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.scale, int) or self.scale < 1:
+            raise ValueError(f"demo scale must be a whole number >= 1, not {self.scale!r}")
 
     def as_record(self) -> dict:
         return json.loads(json.dumps(asdict(self)))
@@ -131,39 +159,55 @@ def build_register(config: DemoConfig) -> pl.DataFrame:
         phase = np.array(["Primary"] * n_pri + ["Secondary"] * n_sec + ["Not applicable"] * n_spe)
         region_shift = REGION_DISADVANTAGE.get(la["region_name"], 0.0)
         la_disadvantage = 0.24 + region_shift + rng.normal(0, 0.04)
-        disadvantage = np.clip(rng.beta(2.2, 6.5, n) + la_disadvantage - 0.25, 0.02, 0.85)
-        quality = rng.normal(0, 1, n) + rng.normal(0, 0.25)  # school + LA component
-        cohort = np.where(
-            phase == "Primary", np.clip(rng.normal(38, 16, n), 6, 120),
-            np.where(phase == "Secondary", np.clip(rng.normal(185, 60, n), 40, 360),
-                     np.clip(rng.normal(12, 4, n), 3, 30)),
-        ).round()
-        # Academy conversion: a start year per school (<= 2015 means already an academy).
-        convert_year = rng.integers(2008, 2036, n)
-        convert_year = np.where(phase == "Secondary", convert_year - 4, convert_year)
-        # A few brand-new (free) schools opening within the panel; the rest are long open.
-        open_year = np.where(rng.random(n) < 0.02, rng.integers(2017, 2024, n), 1990)
-        old_code_choice = rng.choice([835, 836, 837], n)
-        frames.append(pl.DataFrame({
-            "school_index": index,
-            "la_code": np.full(n, code),
-            "la_name": [la["la_name"]] * n,
-            "region_name": [la["region_name"]] * n,
-            "phase": phase,
-            "disadvantage": disadvantage,
-            "quality": quality,
-            "cohort": cohort,
-            "convert_year": convert_year,
-            "open_year": open_year,
-            "old_la_code_choice": old_code_choice,
-            "name_seed": rng.integers(0, 1_000_000, n),
-        }))
+        la_quality: float | None = None  # drawn by replica 0, shared by the others
+        for replica in range(config.scale):
+            if replica:  # independent school-level draws for each further replica
+                rng = np.random.default_rng([config.seed, code, replica])
+            disadvantage = np.clip(rng.beta(2.2, 6.5, n) + la_disadvantage - 0.25, 0.02, 0.85)
+            school_quality = rng.normal(0, 1, n)
+            if la_quality is None:
+                la_quality = rng.normal(0, 0.25)
+            quality = school_quality + la_quality  # school + LA component
+            cohort = np.where(
+                phase == "Primary", np.clip(rng.normal(38, 16, n), 6, 120),
+                np.where(phase == "Secondary", np.clip(rng.normal(185, 60, n), 40, 360),
+                         np.clip(rng.normal(12, 4, n), 3, 30)),
+            ).round()
+            # Academy conversion: a start year per school (<= 2015 means already an academy).
+            convert_year = rng.integers(2008, 2036, n)
+            convert_year = np.where(phase == "Secondary", convert_year - 4, convert_year)
+            # A few brand-new (free) schools opening within the panel; the rest are long open.
+            open_year = np.where(rng.random(n) < 0.02, rng.integers(2017, 2024, n), 1990)
+            old_code_choice = rng.choice([835, 836, 837], n)
+            frames.append(pl.DataFrame({
+                "school_index": index,
+                "la_code": np.full(n, code),
+                "la_name": [la["la_name"]] * n,
+                "region_name": [la["region_name"]] * n,
+                "phase": phase,
+                "disadvantage": disadvantage,
+                "quality": quality,
+                "cohort": cohort,
+                "convert_year": convert_year,
+                "open_year": open_year,
+                "old_la_code_choice": old_code_choice,
+                "name_seed": rng.integers(0, 1_000_000, n),
+            }).with_columns(replica=pl.lit(replica)))
     schools = pl.concat(frames)
+    if config.scale > 1 and REPLICA_URN_BASE + 2 * (config.scale - 1) * next_index > MAX_URN + 1:
+        raise ValueError(f"demo scale {config.scale} needs more than six-digit URNs "
+                         f"({next_index:,} schools per replica)")
+    replica, base = pl.col("replica"), pl.col("school_index")
+    replica_urn = REPLICA_URN_BASE + (replica - 1) * 2 * next_index + base
     return schools.with_columns(
         national_school_count=pl.lit(next_index),
-        original_urn=100000 + pl.col("school_index"),
-        converted_urn=136000 + pl.col("school_index"),
+        original_urn=pl.when(replica == 0).then(100000 + base).otherwise(replica_urn),
+        converted_urn=pl.when(replica == 0).then(136000 + base).otherwise(replica_urn + next_index),
+    ).with_columns(
+        # Unique across replicas (estab numbers below, yearly draws in school_years).
+        school_index=base + replica * next_index,
         is_special=pl.col("phase") == "Not applicable",
+    ).with_columns(
         estab=pl.when(pl.col("phase") == "Primary").then(2000 + pl.col("school_index") % 1900)
         .when(pl.col("phase") == "Secondary").then(4000 + pl.col("school_index") % 900)
         .otherwise(7000 + pl.col("school_index") % 900),
@@ -191,11 +235,14 @@ def school_years(schools: pl.DataFrame, config: DemoConfig) -> pl.DataFrame:
     out = []
     mean_d = 0.25  # a constant, not the sample mean, so a few-LA demo is a slice of the national one
     n_national = schools["national_school_count"][0]
-    index = schools["school_index"].to_numpy()
+    replica = schools["replica"].to_numpy()
+    index = schools["school_index"].to_numpy() - replica * n_national  # the school's national index
     for year in range(FIRST_YEAR, LAST_YEAR + 1):
-        rng = np.random.default_rng([config.seed, year, 7])
-        # Draw for every school in the national order, then pick ours: subsets stay identical.
-        noise = rng.normal(0, 1, (6, n_national))[:, index]
+        noise = np.empty((6, schools.height))
+        for r in np.unique(replica):  # replica 0 is the unscaled demo: its own seed, unchanged
+            rng = np.random.default_rng([config.seed, year, 7] + ([int(r)] if r else []))
+            # Draw for every school in the national order, then pick ours: subsets stay identical.
+            noise[:, replica == r] = rng.normal(0, 1, (6, n_national))[:, index[replica == r]]
         df = schools.with_columns(year=pl.lit(year))
         treated = df["la_code"].is_in(list(TREATED_LAS)).to_numpy() & (year >= 2022)
         d = np.clip(df["disadvantage"].to_numpy() + FSM_EVER_SHIFT.get(year, 3.0) / 100, 0.01, 0.9)
@@ -710,7 +757,10 @@ def generate(root: Path, config: DemoConfig = DemoConfig()) -> Path:
             write_census(root, panel, year)
     write_gias(root, schools)
     write_support_activity(root, panel, config)
-    truth = {"synthetic": True, "config": asdict(config), "treated_la_codes": list(TREATED_LAS),
+    recorded = asdict(config)
+    if config.scale == 1:  # the unscaled demo's truth file keeps its bytes from before `scale` existed
+        del recorded["scale"]
+    truth = {"synthetic": True, "config": recorded, "treated_la_codes": list(TREATED_LAS),
              "planted_effects": config.planted_effects, "implied_effects": config.implied_effects(),
              "effect_starts": "2022/23"}
     (root / "demo_truth.json").write_text(json.dumps(truth, indent=2, sort_keys=True) + "\n")

@@ -78,7 +78,7 @@ def test_editing_seeds_changes_the_estimates_without_code_changes(small_demo, tm
                                    if not line.startswith("named_single_la,816,")))
     home = tmp_path / "home"
     env = {"LOCALED_HOME": str(home), "PYTHONPATH": str(repo)}
-    result = subprocess.run([sys.executable, "-m", "orchestration.cli", "build", "--demo-las", *SMALL_DEMO_LAS],
+    result = subprocess.run([sys.executable, "-m", "orchestration.cli", "build", "--demo-las", *SMALL_DEMO_LAS, "--fast"],
                             cwd=repo, env={**_base_env(), **env}, capture_output=True, text=True, timeout=900)
     assert result.returncode == 0, result.stderr[-3000:]
     edited = home / "data" / "marts" / "localed.duckdb"

@@ -1,27 +1,19 @@
-"""Trust: reproduction from the manifest, readers during a publish, and SIGKILL at many points."""
+"""Trust: reproduction from the manifest, and readers during a publish (real processes)."""
 
-import hashlib
 import json
-import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
-import duckdb
 import pytest
 
 from tests.conftest import LOCALED, run_build
+from tests.support.processes import localed_env, mart_digest
 
 pytestmark = pytest.mark.slow
 
 TINY = ["--demo-las", "391", "879"]
-
-
-def localed_env(home):
-    env = {k: v for k, v in os.environ.items() if not k.startswith("LOCALED_")}
-    return env | {"LOCALED_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1", "GX_ANALYTICS_ENABLED": "false"}
 
 
 def reproduce(manifest, *extra):
@@ -57,14 +49,6 @@ def test_reproduce_fails_when_one_raw_byte_changed(small_demo, tmp_path):
     assert result.returncode == 1
     assert "2018-2019/england_census.csv" in result.stdout and "has changed" in result.stdout
     assert "DIFFERENT" in result.stdout and "NOT reproduced" in result.stdout
-
-
-def mart_digest(warehouse) -> tuple[str, str]:
-    """(run_id of the published file, a digest of its marts), read the way an analyst would."""
-    with duckdb.connect(str(warehouse), read_only=True) as con:
-        run_id = json.loads(con.execute("select manifest_json from meta.run_manifest").fetchone()[0])["run_id"]
-        rows = con.execute("select * from fct_arrangement_year order by all").fetchall()
-    return run_id, hashlib.md5(repr(rows).encode()).hexdigest()
 
 
 READER = """
@@ -107,43 +91,3 @@ def test_readers_never_fail_and_see_old_or_new_during_a_publish(tmp_path):
         seen |= {tuple(answer) for answer in report["answers"]}
     assert seen <= {old, new}, f"a reader saw a version that is neither the old nor the new: {seen - {old, new}}"
     assert new in seen, "the readers never saw the new version (the build finished too early?)"
-
-
-KILL_AFTER = [  # progress lines to wait for before SIGKILL (each a different point of the run)
-    "start", "definitions", "raw/absence", "raw/gias_establishments", "raw/ks2", "raw/ks4",
-    "raw/support_activity", "building seeds", "build finished", "evaluation", "publish",
-]
-
-
-def test_sigkill_at_many_points_never_breaks_the_published_warehouse(tmp_path):
-    home = tmp_path / "home"
-    run_build(home, *TINY)
-    warehouse = home / "data" / "marts" / "localed.duckdb"
-    first = mart_digest(warehouse)
-    good = {first}
-    killed_at = []
-    for number, marker in enumerate(KILL_AFTER):
-        process = subprocess.Popen([str(LOCALED), "build", *TINY, "--demo-effect", f"ks2_rwm_expected_pct={number}"],
-                                   env=localed_env(home), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
-                                   text=True, start_new_session=True)
-        for line in process.stderr:
-            if marker in line:
-                break
-        os.killpg(process.pid, signal.SIGKILL)  # the whole group: dbt and the estimation too
-        process.wait(timeout=60)
-        killed_at.append(marker)
-        # The published warehouse opens and is a complete good version: the one before, or this
-        # run's if the kill came after its atomic rename.
-        current = mart_digest(warehouse)
-        assert current in good or marker == "publish", f"after a kill at {marker!r} the warehouse changed"
-        good.add(current)
-        with duckdb.connect(str(warehouse), read_only=True) as con:
-            embedded = json.loads(con.execute("select manifest_json from meta.run_manifest").fetchone()[0])
-            for mart, recorded in embedded["marts"].items():
-                digest = con.execute(
-                    f"select coalesce(md5(string_agg(h, '' order by h)), md5('')) from "
-                    f"(select md5(cast(t as varchar)) as h from main.\"{mart}\" as t)").fetchone()[0]
-                assert digest == recorded["content_hash"], f"{mart} does not match its manifest after a kill at {marker}"
-    assert len(killed_at) >= 10
-    run_build(home, *TINY)  # and the next run succeeds, publishing the same content as the first
-    assert mart_digest(warehouse)[1] == first[1]

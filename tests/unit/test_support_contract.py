@@ -8,7 +8,6 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
-import polars as pl
 import pytest
 
 from orchestration.checks.suites import load_suite

@@ -1,0 +1,56 @@
+"""Trust: SIGKILL at many points of a real `localed build` never breaks the published warehouse."""
+
+import json
+import os
+import signal
+import subprocess
+
+import duckdb
+import pytest
+
+from tests.conftest import LOCALED, run_build
+from tests.support.processes import localed_env, mart_digest
+
+pytestmark = pytest.mark.slow
+
+TINY = ["--demo-las", "391", "879"]
+
+
+KILL_AFTER = [  # progress lines to wait for before SIGKILL (each a different point of the run)
+    "start", "definitions", "raw/absence", "raw/gias_establishments", "raw/ks2", "raw/ks4",
+    "raw/support_activity", "building seeds", "build finished", "evaluation", "publish",
+]
+
+
+def test_sigkill_at_many_points_never_breaks_the_published_warehouse(tmp_path):
+    home = tmp_path / "home"
+    run_build(home, *TINY)
+    warehouse = home / "data" / "marts" / "localed.duckdb"
+    first = mart_digest(warehouse)
+    good = {first}
+    killed_at = []
+    for number, marker in enumerate(KILL_AFTER):
+        process = subprocess.Popen([str(LOCALED), "build", *TINY, "--fast", "--demo-effect", f"ks2_rwm_expected_pct={number}"],
+                                   env=localed_env(home), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
+                                   text=True, start_new_session=True)
+        for line in process.stderr:
+            if marker in line:
+                break
+        os.killpg(process.pid, signal.SIGKILL)  # the whole group: dbt and the estimation too
+        process.wait(timeout=60)
+        killed_at.append(marker)
+        # The published warehouse opens and is a complete good version: the one before, or this
+        # run's if the kill came after its atomic rename.
+        current = mart_digest(warehouse)
+        assert current in good or marker == "publish", f"after a kill at {marker!r} the warehouse changed"
+        good.add(current)
+        with duckdb.connect(str(warehouse), read_only=True) as con:
+            embedded = json.loads(con.execute("select manifest_json from meta.run_manifest").fetchone()[0])
+            for mart, recorded in embedded["marts"].items():
+                digest = con.execute(
+                    f"select coalesce(md5(string_agg(h, '' order by h)), md5('')) from "
+                    f"(select md5(cast(t as varchar)) as h from main.\"{mart}\" as t)").fetchone()[0]
+                assert digest == recorded["content_hash"], f"{mart} does not match its manifest after a kill at {marker}"
+    assert len(killed_at) >= 10
+    run_build(home, *TINY, "--force")  # and the next full run succeeds, publishing the same content as the first
+    assert mart_digest(warehouse)[1] == first[1]
