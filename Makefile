@@ -21,7 +21,8 @@ $(UV):
 	.tools/bin/pip install --quiet uv==$(UV_VERSION)
 
 $(VENV_STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON)
+	# Bytecode compiled once here: imports then stay fast even where PYTHONDONTWRITEBYTECODE is set.
+	$(UV) sync --frozen --compile-bytecode --python $(PYTHON)
 	rm -f .venv/.synced-*
 	touch $@
 

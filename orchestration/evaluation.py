@@ -11,6 +11,12 @@ For each measure and comparator set:
   re-estimated on the same demeaned data; p = share of placebo effects at least as large;
 - an event study with the reference year from evaluation_settings (2018/19).
 
+The (measure, comparator set) panels are independent, so they run in up to WORKERS forked worker
+processes; results are collected in the panels' order and every panel uses its own fixed seeds,
+so the output does not depend on how the work was split. `fast=True` (tests only, never published)
+uses FAST_BOOTSTRAP_REPS and FAST_PLACEBO_DRAWS: the estimates, intervals and event study are
+unchanged, only the bootstrap and placebo p-values and the placebo interval are coarser.
+
 Inputs come from the run's warehouse: fct_school_year (treated and post flags already follow the
 seeds), int_comparison_groups, evaluation_settings and measure_year_exclusions. Nothing here is
 hard-coded about which LAs are treated or when the pilot began.
@@ -20,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
 import os
 import subprocess
 import sys
@@ -42,7 +49,13 @@ MIN_SCHOOLS = 3  # disclosure control, as var('disclosure_min_schools') in dbt_p
 MIN_LAS = 3  # clusters needed before an estimate is worth publishing
 BOOTSTRAP_REPS = 999
 PLACEBO_DRAWS = 99
+# Fast mode, for tests only: never used for published numbers.
+FAST_BOOTSTRAP_REPS = 199
+FAST_PLACEBO_DRAWS = 49
 SEED = 20220401
+WORKERS = 2  # worker processes for the independent panels (capped by the CPUs this process may use)
+FAST_MODE_NOTE = (f"FAST TEST MODE: {FAST_BOOTSTRAP_REPS} bootstrap draws and up to {FAST_PLACEBO_DRAWS} placebo "
+                  "assignments; not for publication.")
 
 COMMON_CAVEATS = (
     "Short pre-period: pre-trend tests have little power. "
@@ -91,6 +104,7 @@ def estimation_panels(school_years: pd.DataFrame, groups: pd.DataFrame, exclusio
 
 def _demeaned(panel: Panel, columns: np.ndarray) -> np.ndarray:
     """Weighted two-way (school, year) demeaning of the columns, times sqrt(weight)."""
+    _mark_estimated_here()
     from pyfixest.estimation import demean
 
     data = panel.data
@@ -100,11 +114,66 @@ def _demeaned(panel: Panel, columns: np.ndarray) -> np.ndarray:
     demeaned, converged = demean(np.ascontiguousarray(columns, dtype=float), fixed_effects, weights)
     if not converged:
         raise RuntimeError(f"fixed-effect demeaning did not converge for {panel.measure}")
-    return demeaned * np.sqrt(weights)[:, None]
+    scale = np.sqrt(weights)[:, None]
+    if demeaned.flags.writeable:  # in place: the same products, one large copy fewer
+        return np.multiply(demeaned, scale, out=demeaned)
+    return demeaned * scale
 
 
-def did_estimate(panel: Panel, planted_effect: float | None) -> dict:
+def _reuse_wildboottest_kernel() -> None:
+    """Compile wildboottest's bootstrap kernel once per process instead of once per call.
+
+    wildboottest defines its numba kernel (compute_denom) inside WildboottestCL.get_denom, so every
+    bootstrap builds a new dispatcher and numba compiles the same code again (about half a second,
+    the largest single cost of the evaluation). The kernel closes over nothing (all inputs are
+    arguments), so handing back the dispatcher already compiled for the same code object and options
+    runs the very same machine code: the numbers are unchanged, only the recompilation goes.
+    """
+    try:
+        import wildboottest.wildboottest as wildboottest_module
+    except ImportError:  # pragma: no cover - pyfixest reports the missing package itself
+        return
+    original = wildboottest_module.njit
+    if getattr(original, "_localed_reuses_kernels", False):
+        return
+    compiled: dict = {}
+
+    def njit(*args, **options):
+        if args and callable(args[0]) and len(args) == 1:  # bare @njit
+            return njit(**options)(args[0])
+
+        def decorate(function):
+            if args or function.__code__.co_freevars or function.__defaults__ or function.__kwdefaults__:
+                return original(*args, **options)(function)
+            key = (function.__code__, tuple(sorted(options.items())))
+            if key not in compiled:
+                compiled[key] = original(**options)(function)
+            return compiled[key]
+        return decorate
+
+    njit._localed_reuses_kernels = True
+    wildboottest_module.njit = njit
+
+
+def _mark_estimated_here() -> None:
+    """Note that this process has run pyfixest's (multi-threaded, Rust) estimation code.
+
+    Its thread pool does not survive fork(): a process that has estimated must not fork workers
+    that estimate again (they would wait for threads that do not exist), so it estimates serially.
+    """
+    global _ESTIMATED_HERE
+    _ESTIMATED_HERE = True
+
+
+_ESTIMATED_HERE = False
+
+
+def did_estimate(panel: Panel, planted_effect: float | None, fast: bool = False) -> dict:
     import pyfixest as pf
+
+    _mark_estimated_here()
+    _reuse_wildboottest_kernel()
+    bootstrap_reps, placebo_draws = (FAST_BOOTSTRAP_REPS, FAST_PLACEBO_DRAWS) if fast else (BOOTSTRAP_REPS, PLACEBO_DRAWS)
 
     data = panel.data.assign(treated_post=panel.data.treated * panel.data.post)
     n_las = data.cluster.nunique()
@@ -119,8 +188,9 @@ def did_estimate(panel: Panel, planted_effect: float | None) -> dict:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         boot = pf.feols("y ~ d - 1", data=fwl, vcov={"CRV1": "cluster"}).wildboottest(
-            param="d", reps=BOOTSTRAP_REPS, seed=SEED, cluster="cluster")
-    placebo_p, placebo_low, placebo_high, n_placebos = _placebos(panel, float(tidy["Estimate"]), n_treated_las)
+            param="d", reps=bootstrap_reps, seed=SEED, cluster="cluster")
+    placebo_p, placebo_low, placebo_high, n_placebos = _placebos(panel, float(tidy["Estimate"]), n_treated_las,
+                                                                 placebo_draws)
     return {
         "measure": panel.measure,
         "comparator_set": panel.comparator_set,
@@ -142,11 +212,11 @@ def did_estimate(panel: Panel, planted_effect: float | None) -> dict:
         "first_year": str(data.academic_year.min()),
         "last_year": str(data.academic_year.max()),
         "planted_effect": planted_effect,
-        "caveats": _caveats(panel, n_las, n_treated_las, n_placebos),
+        "caveats": _caveats(panel, n_las, n_treated_las, n_placebos, fast),
     }
 
 
-def _placebos(panel: Panel, estimate: float, n_treated: int):
+def _placebos(panel: Panel, estimate: float, n_treated: int, placebo_draws: int = PLACEBO_DRAWS):
     """Pretend a random set of comparator LAs (as many as were treated) was treated, using the
     comparators alone (the truly treated schools must not sit in the control group), and
     re-estimate on the same weighted two-way demeaning. Returns (p, interval low, high, draws)."""
@@ -155,10 +225,17 @@ def _placebos(panel: Panel, estimate: float, n_treated: int):
     if len(comparator_las) < n_treated + 1:
         return None, None, None, 0
     rng = np.random.default_rng([SEED, len(comparator_las)])
-    draws = sorted({tuple(sorted(rng.choice(comparator_las, n_treated, replace=False))) for _ in range(PLACEBO_DRAWS)})
+    draws = sorted({tuple(sorted(rng.choice(comparator_las, n_treated, replace=False))) for _ in range(placebo_draws)})
     clusters, post = controls.data.cluster.to_numpy(), controls.data.post.to_numpy()
-    pseudo = np.column_stack([np.isin(clusters, draw) * post for draw in draws])
-    demeaned = _demeaned(controls, np.column_stack([controls.data.value.to_numpy(), pseudo]))
+    # Column 0 the outcome, column 1 + j placebo draw j's treated_post (in a drawn LA, times post),
+    # built in one C-ordered array: the same 0/1 values as one isin() column per draw, stacked.
+    in_draw = np.zeros((len(comparator_las), len(draws)), dtype=bool)
+    for j, draw in enumerate(draws):
+        in_draw[np.searchsorted(comparator_las, draw), j] = True
+    columns = np.empty((len(clusters), 1 + len(draws)))
+    columns[:, 0] = controls.data.value.to_numpy()
+    np.multiply(in_draw[np.searchsorted(comparator_las, clusters)], post[:, None], out=columns[:, 1:])
+    demeaned = _demeaned(controls, columns)
     y, d = demeaned[:, :1], demeaned[:, 1:]
     effects = (d * y).sum(axis=0) / (d ** 2).sum(axis=0)
     p_value = float((1 + np.sum(np.abs(effects) >= abs(estimate))) / (1 + len(effects)))
@@ -167,8 +244,10 @@ def _placebos(panel: Panel, estimate: float, n_treated: int):
     return p_value, float(estimate - high), float(estimate - low), len(draws)
 
 
-def _caveats(panel: Panel, n_las: int, n_treated_las: int, n_placebos: int) -> str:
+def _caveats(panel: Panel, n_las: int, n_treated_las: int, n_placebos: int, fast: bool = False) -> str:
     notes = [COMMON_CAVEATS]
+    if fast:
+        notes.append(FAST_MODE_NOTE)
     if n_treated_las < 6:
         notes.append(f"With {n_treated_las} treated LAs the wild cluster bootstrap is known to be very conservative "
                      "(MacKinnon and Webb 2017): a large bootstrap p-value alone is not evidence of no effect.")
@@ -187,8 +266,9 @@ def event_study(panel: Panel, reference_year: str) -> list[dict]:
     import pyfixest as pf
 
     data = panel.data
-    if reference_year not in set(data.academic_year):
+    if reference_year not in set(data.academic_year.unique()):
         return []
+    _mark_estimated_here()
     fit = pf.feols(f"value ~ i(academic_year, treated, ref='{reference_year}') | school_key + academic_year",
                    data=data, weights="weight", vcov={"CRV1": "cluster"})
     tidy = fit.tidy()
@@ -220,30 +300,35 @@ def event_study(panel: Panel, reference_year: str) -> list[dict]:
 
 
 # Column dictionaries: the published schema and its descriptions (stored as DuckDB comments).
-DID_COLUMNS = {
-    "measure": ("VARCHAR", "Outcome (a fct_school_year column): e.g. ks2_rwm_expected_pct, ks4_attainment8, overall_absence_pct."),
-    "comparator_set": ("VARCHAR", "Comparison group the treated LAs are set against (comparator_sets seed, or all_other_las)."),
-    "method": ("VARCHAR", "twfe_did: difference in differences, school and year fixed effects, weighted by cohort."),
-    "estimate": ("DOUBLE", "Effect of the arrangement after the pilot began, in the measure's units (percentage points, Attainment 8 points)."),
-    "std_error": ("DOUBLE", "Cluster-robust (CRV1, by LA) standard error."),
-    "ci_low": ("DOUBLE", "Lower end of the 95% cluster-robust interval."),
-    "ci_high": ("DOUBLE", "Upper end of the 95% cluster-robust interval."),
-    "p_value": ("DOUBLE", "Cluster-robust p-value (t with clusters - 1 degrees of freedom)."),
-    "wild_bootstrap_p_value": ("DOUBLE", f"Wild cluster bootstrap p-value at LA level ({BOOTSTRAP_REPS} Rademacher draws, null imposed)."),
-    "placebo_p_value": ("DOUBLE", "Share of placebo assignments (comparator LAs pretend-treated, estimated on comparators only) with an effect at least as large."),
-    "placebo_ci_low": ("DOUBLE", "Randomisation interval from the placebo effects (assumes a constant effect)."),
-    "placebo_ci_high": ("DOUBLE", "Upper end of the randomisation interval."),
-    "n_placebos": ("INTEGER", f"Distinct placebo assignments drawn (up to {PLACEBO_DRAWS})."),
-    "n_observations": ("INTEGER", "School-years in the estimation sample."),
-    "n_schools": ("INTEGER", "Schools in the sample (observed in at least two years)."),
-    "n_las": ("INTEGER", "LAs in the sample (treated and comparators, by each school's current LA): the clusters."),
-    "n_treated_las": ("INTEGER", "Treated LAs in the sample."),
-    "first_year": ("VARCHAR", "First academic year used."),
-    "last_year": ("VARCHAR", "Last academic year used."),
-    "planted_effect": ("DOUBLE", "Demo builds only: the effect the synthetic generator planted for this measure, to check the method recovers it. NULL on real data."),
-    "caveats": ("VARCHAR", "What an evaluator must read before using the estimate."),
-    "data_provenance": ("VARCHAR", "Where the numbers come from. Demo builds say SYNTHETIC DEMO DATA."),
-}
+def did_columns(bootstrap_reps: int = BOOTSTRAP_REPS, placebo_draws: int = PLACEBO_DRAWS) -> dict:
+    """fct_did_estimates' columns; the descriptions name the draws actually used."""
+    return {
+        "measure": ("VARCHAR", "Outcome (a fct_school_year column): e.g. ks2_rwm_expected_pct, ks4_attainment8, overall_absence_pct."),
+        "comparator_set": ("VARCHAR", "Comparison group the treated LAs are set against (comparator_sets seed, or all_other_las)."),
+        "method": ("VARCHAR", "twfe_did: difference in differences, school and year fixed effects, weighted by cohort."),
+        "estimate": ("DOUBLE", "Effect of the arrangement after the pilot began, in the measure's units (percentage points, Attainment 8 points)."),
+        "std_error": ("DOUBLE", "Cluster-robust (CRV1, by LA) standard error."),
+        "ci_low": ("DOUBLE", "Lower end of the 95% cluster-robust interval."),
+        "ci_high": ("DOUBLE", "Upper end of the 95% cluster-robust interval."),
+        "p_value": ("DOUBLE", "Cluster-robust p-value (t with clusters - 1 degrees of freedom)."),
+        "wild_bootstrap_p_value": ("DOUBLE", f"Wild cluster bootstrap p-value at LA level ({bootstrap_reps} Rademacher draws, null imposed)."),
+        "placebo_p_value": ("DOUBLE", "Share of placebo assignments (comparator LAs pretend-treated, estimated on comparators only) with an effect at least as large."),
+        "placebo_ci_low": ("DOUBLE", "Randomisation interval from the placebo effects (assumes a constant effect)."),
+        "placebo_ci_high": ("DOUBLE", "Upper end of the randomisation interval."),
+        "n_placebos": ("INTEGER", f"Distinct placebo assignments drawn (up to {placebo_draws})."),
+        "n_observations": ("INTEGER", "School-years in the estimation sample."),
+        "n_schools": ("INTEGER", "Schools in the sample (observed in at least two years)."),
+        "n_las": ("INTEGER", "LAs in the sample (treated and comparators, by each school's current LA): the clusters."),
+        "n_treated_las": ("INTEGER", "Treated LAs in the sample."),
+        "first_year": ("VARCHAR", "First academic year used."),
+        "last_year": ("VARCHAR", "Last academic year used."),
+        "planted_effect": ("DOUBLE", "Demo builds only: the effect the synthetic generator planted for this measure, to check the method recovers it. NULL on real data."),
+        "caveats": ("VARCHAR", "What an evaluator must read before using the estimate."),
+        "data_provenance": ("VARCHAR", "Where the numbers come from. Demo builds say SYNTHETIC DEMO DATA."),
+    }
+
+
+DID_COLUMNS = did_columns()
 EVENT_COLUMNS = {
     "measure": ("VARCHAR", "Outcome (a fct_school_year column)."),
     "comparator_set": ("VARCHAR", "Comparison group."),
@@ -275,8 +360,63 @@ def write_table(con, name: str, columns: dict, rows: list[dict], table_comment: 
         con.execute(f"comment on column main.\"{name}\".\"{column}\" is '{description.replace(chr(39), chr(39) * 2)}'")
 
 
-def run(build_db: str, planted: dict[str, float]) -> tuple[int, int]:
-    """Read the run's marts, estimate, write fct_did_estimates and fct_event_study. Returns row counts."""
+def _estimate(panel: Panel, planted_effect: float | None, reference_year: str, fast: bool) -> tuple[dict, list[dict]]:
+    """Everything estimated on one panel: its difference in differences and its event study."""
+    return did_estimate(panel, planted_effect, fast), event_study(panel, reference_year)
+
+
+# What forked workers estimate: set by _estimate_all just before it forks, read by _estimate_nth.
+_WORK: tuple | None = None
+
+
+def _estimate_nth(index: int) -> tuple[dict, list[dict]]:
+    panels, planted, reference_year, fast = _WORK
+    return _estimate(panels[index], planted.get(panels[index].measure), reference_year, fast)
+
+
+def _worker_count(n_panels: int) -> int:
+    try:
+        cpus = len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - not Linux
+        cpus = os.cpu_count() or 1
+    return max(1, min(WORKERS, cpus, n_panels))
+
+
+def _estimate_all(panels: list[Panel], planted: dict[str, float], reference_year: str, fast: bool,
+                  workers: int | None = None) -> list[tuple[dict, list[dict]]]:
+    """Estimate every panel, in forked workers when there is more than one CPU; results in panel order.
+
+    Forked workers inherit the parent's imports (paid once), its string-hash seed (PYTHONHASHSEED,
+    on which pyfixest's last decimals depend) and its warning filters. Each panel's numbers depend
+    only on the panel and its fixed seeds, so splitting the work does not change them. A process that
+    has already estimated (pyfixest's thread pool would not survive a fork) works serially.
+    """
+    global _WORK
+    workers = _worker_count(len(panels)) if workers is None else max(1, min(workers, len(panels)))
+    if (workers > 1 and not _ESTIMATED_HERE and not multiprocessing.current_process().daemon
+            and "fork" in multiprocessing.get_all_start_methods()):
+        import pyfixest as pf
+
+        pf.feols  # noqa: B018 - import the estimation code once, before forking, not once per worker
+        _reuse_wildboottest_kernel()
+        # Largest panels first, one at a time to whichever worker is free; results go back in panel order.
+        order = sorted(range(len(panels)), key=lambda index: (-len(panels[index].data), index))
+        _WORK = (panels, planted, reference_year, fast)
+        try:
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                results = dict(zip(order, pool.map(_estimate_nth, order, chunksize=1)))
+        finally:
+            _WORK = None
+        return [results[index] for index in range(len(panels))]
+    return [_estimate(panel, planted.get(panel.measure), reference_year, fast) for panel in panels]
+
+
+def run(build_db: str, planted: dict[str, float], fast: bool = False, workers: int | None = None) -> tuple[int, int]:
+    """Read the run's marts, estimate, write fct_did_estimates and fct_event_study. Returns row counts.
+
+    fast=True is for tests only: fewer bootstrap and placebo draws (see FAST_MODE_NOTE); never
+    publish its numbers. workers: processes to use (default: up to WORKERS, one per CPU).
+    """
     import duckdb
 
     columns = sorted({"school_key", "academic_year", "la_code", "current_la_code", "is_treated_la", "is_post_pilot",
@@ -291,28 +431,34 @@ def run(build_db: str, planted: dict[str, float]) -> tuple[int, int]:
         settings = dict(con.execute("select setting, value from reference.evaluation_settings").fetchall())
         exclusions = con.execute("select measure, academic_year from reference.measure_year_exclusions order by all").df()
     provenance = school_years.data_provenance.iloc[0] if len(school_years) else None
+    panels = estimation_panels(school_years, groups, exclusions)
     estimates, events = [], []
-    for panel in estimation_panels(school_years, groups, exclusions):
-        estimates.append(did_estimate(panel, planted.get(panel.measure)) | {"data_provenance": provenance})
-        events += [row | {"data_provenance": provenance}
-                   for row in event_study(panel, settings["event_study_reference_year"])]
+    for estimate, event_rows in _estimate_all(panels, planted, settings["event_study_reference_year"], fast, workers):
+        estimates.append(estimate | {"data_provenance": provenance})
+        events += [row | {"data_provenance": provenance} for row in event_rows]
+    did_comment = ("Difference-in-differences estimates of the combined-authority arrangement's effect, by measure and "
+                   "comparator set.")
+    event_comment = "Event study: treated-minus-comparator difference by year, relative to the reference year."
+    did_column_spec = DID_COLUMNS
+    if fast:
+        did_comment += " " + FAST_MODE_NOTE
+        did_column_spec = did_columns(FAST_BOOTSTRAP_REPS, FAST_PLACEBO_DRAWS)
     with duckdb.connect(build_db) as con:
-        write_table(con, "fct_did_estimates", DID_COLUMNS, estimates,
-                    "Difference-in-differences estimates of the combined-authority arrangement's effect, by measure and comparator set.")
-        write_table(con, "fct_event_study", EVENT_COLUMNS, events,
-                    "Event study: treated-minus-comparator difference by year, relative to the reference year.")
+        write_table(con, "fct_did_estimates", did_column_spec, estimates, did_comment)
+        write_table(con, "fct_event_study", EVENT_COLUMNS, events, event_comment)
     return len(estimates), len(events)
 
 
-def run_in_subprocess(build_db: str, planted: dict[str, float]) -> tuple[int, int]:
+def run_in_subprocess(build_db: str, planted: dict[str, float], fast: bool = False) -> tuple[int, int]:
     """Run the estimation in a fresh process with a fixed hash seed.
 
     pyfixest's results depend (in the ninth decimal) on Python's per-process string-hash seed, and
     an evaluator reproducing the warehouse compares content hashes: PYTHONHASHSEED must be fixed
-    before the interpreter starts, so the estimation gets its own process.
+    before the interpreter starts, so the estimation gets its own process (its forked workers
+    inherit the seed). fast=True: tests only, see run().
     """
     command = [sys.executable, "-m", "orchestration.evaluation", "--build-db", build_db,
-               "--planted", json.dumps(planted, sort_keys=True)]
+               "--planted", json.dumps(planted, sort_keys=True)] + (["--fast"] if fast else [])
     result = subprocess.run(command, env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True)
     if result.returncode != 0:
         raise RuntimeError(f"the estimation failed:\n{result.stderr[-4000:]}")
@@ -324,10 +470,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description="Estimate the arrangement's effect into a run's warehouse.")
     parser.add_argument("--build-db", required=True)
     parser.add_argument("--planted", default="{}", help="JSON: measure -> planted effect (demo builds)")
+    parser.add_argument("--fast", action="store_true",
+                        help=f"tests only: {FAST_BOOTSTRAP_REPS} bootstrap draws, up to {FAST_PLACEBO_DRAWS} placebo "
+                             "assignments; never for published numbers")
+    parser.add_argument("--workers", type=int, default=None, help=f"worker processes (default: up to {WORKERS})")
     args = parser.parse_args()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        n_estimates, n_events = run(args.build_db, json.loads(args.planted))
+        n_estimates, n_events = run(args.build_db, json.loads(args.planted), fast=args.fast, workers=args.workers)
     print(json.dumps({"estimates": n_estimates, "event_study_rows": n_events}))
 
 

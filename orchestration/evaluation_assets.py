@@ -21,7 +21,7 @@ from orchestration.resources import LocalEDResource
 def evaluation_estimates(context: dg.AssetExecutionContext, localed: LocalEDResource) -> dg.MaterializeResult:
     started = time.monotonic()
     planted = localed.demo_config().implied_effects() if localed.source_mode() == "demo" else {}
-    n_estimates, n_events = run_in_subprocess(str(localed.build_db(context.run_id)), planted)
+    n_estimates, n_events = run_in_subprocess(str(localed.build_db(context.run_id)), planted, fast=localed.fast)
     say("evaluation", f"{n_estimates} estimates, {n_events} event-study rows in {time.monotonic() - started:.1f}s")
     return dg.MaterializeResult(metadata={"estimates": n_estimates, "event_study_rows": n_events,
                                           "duration_s": round(time.monotonic() - started, 2)})
