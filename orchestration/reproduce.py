@@ -74,6 +74,7 @@ def reproduce_manifest(manifest_path: Path, home: Path | None = None, workdir: P
         years=list(manifest.get("years") or []), partial=bool(manifest.get("partial")),
         demo_la_codes=list(demo.get("la_codes") or []),
         demo_planted_effects=dict(demo.get("planted_effects") or default.planted_effects),
+        demo_scale=int(demo.get("scale") or 1),
         fast=bool((manifest.get("settings") or {}).get("fast")),
     )
     published, build_problems = execute(localed)
