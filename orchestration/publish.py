@@ -162,12 +162,8 @@ def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep
     freshness_policy=dg.FreshnessPolicy.time_window(fail_window=timedelta(hours=50), warn_window=timedelta(hours=26)),
 )
 def published_warehouse(context: dg.AssetExecutionContext, localed: LocalEDResource) -> dg.MaterializeResult:
-    details = run_record(context) | {
-        "years": list(localed.years),
-        "partial": localed.partial,
-        "demo_config": localed.demo_config().as_record() if localed.source_mode() == "demo" else None,
-        "settings": run_settings(localed),  # fast mode (tests only) is recorded here
-    }
+    # The run's settings, recorded once: years, partial, fast (tests only), the demo's settings.
+    details = run_record(context) | {"settings": run_settings(localed)}
     manifest = publish(localed.build_db(context.run_id), localed.paths(), source_mode=localed.source_mode(),
                        run_id=context.run_id, keep_versions=localed.keep_versions, run_details=details)
     return dg.MaterializeResult(metadata={

@@ -67,15 +67,16 @@ def reproduce_manifest(manifest_path: Path, home: Path | None = None, workdir: P
     if manifest.get("lock_sha256") != lock_hash():
         print("  note: uv.lock differs from the one the manifest was built with")
 
-    demo = manifest.get("demo_config") or {}
+    settings = manifest["settings"]
+    demo = settings.get("demo_config") or {}
     default = DemoConfig()
     localed = LocalEDResource(
         source=manifest["source_mode"], snapshot_dir=str(mirror), home=str(scratch / "home"),
-        years=list(manifest.get("years") or []), partial=bool(manifest.get("partial")),
+        years=list(settings["years"]), partial=bool(settings["partial"]),
         demo_la_codes=list(demo.get("la_codes") or []),
         demo_planted_effects=dict(demo.get("planted_effects") or default.planted_effects),
         demo_scale=int(demo.get("scale") or 1),
-        fast=bool((manifest.get("settings") or {}).get("fast")),
+        fast=bool(settings["fast"]),
     )
     published, build_problems = execute(localed)
     if not published:
