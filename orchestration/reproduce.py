@@ -1,6 +1,7 @@
 """`localed reproduce MANIFEST`: prove a published warehouse came from its recorded raw inputs.
 
-1. Every raw snapshot the manifest lists must exist and still hash to the recorded sha256.
+1. Every raw snapshot the manifest lists must exist and still hash to the recorded sha256; the
+   first that does not stops it, named, before anything is rebuilt.
 2. The snapshots are laid out as a mirror in a scratch folder and the warehouse is rebuilt there,
    labelled and configured as the recorded run (source mode, years, demo settings).
 3. Every mart's content hash is compared with the manifest's; any difference fails.
@@ -51,14 +52,17 @@ def reproduce_manifest(manifest_path: Path, home: Path | None = None, workdir: P
     print(f"Reproducing run {manifest['run_id']} ({manifest['source_mode']}, built {manifest['built_at']})")
     for item in manifest["raw_inputs"]:
         snapshot = home / item["snapshot"]
-        if not snapshot.exists():
-            problems.append(f"raw input {item['file']} ({item['dataset']}): snapshot {item['snapshot']} is missing")
-            continue
-        content = snapshot.read_bytes()
-        digest = hashlib.sha256(content).hexdigest()
+        content = snapshot.read_bytes() if snapshot.exists() else None
+        digest = hashlib.sha256(content).hexdigest() if content is not None else None
         if digest != item["sha256"]:
-            problems.append(f"raw input {item['file']} ({item['dataset']}): snapshot {item['snapshot']} has changed "
-                            f"(sha256 {digest[:12]}..., recorded {item['sha256'][:12]}...)")
+            # A pinned input is gone or changed: a rebuild could only differ, so stop here and name it.
+            what = "is missing" if content is None else (f"has changed (sha256 {digest[:12]}..., "
+                                                         f"recorded {item['sha256'][:12]}...)")
+            print(f"\nVERDICT: NOT reproduced: raw input {item['file']} ({item['dataset']}): snapshot "
+                  f"{item['snapshot']} {what}. Nothing was rebuilt.")
+            if not workdir:
+                shutil.rmtree(scratch, ignore_errors=True)
+            return 1
         target = mirror / item["file"]
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_bytes(content)

@@ -48,14 +48,16 @@ def test_reproduce_fails_when_one_raw_byte_changed(small_demo, tmp_path):
     result = reproduce(manifest)
     assert result.returncode == 1
     assert "2018-2019/england_census.csv" in result.stdout and "has changed" in result.stdout
-    assert "DIFFERENT" in result.stdout and "NOT reproduced" in result.stdout
+    assert "NOT reproduced" in result.stdout and "Nothing was rebuilt" in result.stdout
+    assert "Marts:" not in result.stdout  # it stopped before rebuilding
 
 
 READER = """
-import json, sys, time, duckdb, hashlib
-path, deadline, out = sys.argv[1], float(sys.argv[2]), sys.argv[3]
+import json, os, sys, time, duckdb, hashlib
+path, stop_file, deadline, out = sys.argv[1], sys.argv[2], float(sys.argv[3]), sys.argv[4]
 answers, errors = [], []
-while time.time() < deadline:
+# Read until told to stop (the build has published and the new version was there to be seen).
+while not os.path.exists(stop_file) and time.time() < deadline:
     try:
         with duckdb.connect(path, read_only=True) as con:
             run_id = json.loads(con.execute("select manifest_json from meta.run_manifest").fetchone()[0])["run_id"]
@@ -63,7 +65,7 @@ while time.time() < deadline:
         answers.append([run_id, hashlib.md5(repr(rows).encode()).hexdigest()])
     except Exception as error:
         errors.append(repr(error))
-    time.sleep(0.02)
+    time.sleep(0.05)
 json.dump({"answers": answers, "errors": errors}, open(out, "w"))
 """
 
@@ -73,14 +75,17 @@ def test_readers_never_fail_and_see_old_or_new_during_a_publish(tmp_path):
     run_build(home, *TINY)
     warehouse = home / "data" / "marts" / "localed.duckdb"
     old = mart_digest(warehouse)
-    deadline = time.time() + 90
-    readers = [subprocess.Popen([sys.executable, "-c", READER, str(warehouse), str(deadline), str(tmp_path / f"r{i}.json")])
-               for i in range(3)]
+    stop_file = tmp_path / "stop"
+    deadline = time.time() + 300  # a safety net only
+    readers = [subprocess.Popen([sys.executable, "-c", READER, str(warehouse), str(stop_file), str(deadline),
+                                 str(tmp_path / f"r{i}.json")]) for i in range(3)]
     try:
         run_build(home, *TINY, "--demo-effect", "ks2_rwm_expected_pct=5")  # a different, new version
+        time.sleep(2)  # long enough for every reader to read the new version a few times
     finally:
+        stop_file.touch()
         for reader in readers:
-            reader.wait(timeout=200)
+            reader.wait(timeout=60)
     new = mart_digest(warehouse)
     assert new != old
     seen = set()
