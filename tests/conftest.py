@@ -157,3 +157,15 @@ def published_marts(warehouse: Path) -> list[str]:
     with duckdb.connect(str(warehouse), read_only=True) as con:
         return [r[0] for r in con.execute(
             "select table_name from information_schema.tables where table_schema = 'main' order by 1").fetchall()]
+
+
+# Started first, so that the two workers share the long tests instead of one finishing them alone.
+SLOWEST_FIRST = ("tests/e2e/test_sigkill.py", "tests/e2e/test_trust.py", "tests/e2e/test_evaluation.py",
+                 "tests/e2e/test_demo_build.py", "tests/e2e/test_support_activity.py")
+
+
+def pytest_collection_modifyitems(items):
+    def rank(item):
+        path = item.nodeid.split("::")[0]
+        return SLOWEST_FIRST.index(path) if path in SLOWEST_FIRST else len(SLOWEST_FIRST)
+    items.sort(key=rank)  # stable: order within a file is kept

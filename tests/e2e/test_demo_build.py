@@ -9,6 +9,8 @@ import shutil
 import duckdb
 import pytest
 
+from orchestration.fingerprint import unchanged_since_published
+from orchestration.resources import LocalEDResource
 from tests.conftest import REPO_ROOT, SMALL_DEMO_LAS, run_build
 
 pytestmark = pytest.mark.slow
@@ -113,11 +115,15 @@ def cli_build(home, *args):
     return result.returncode, result.stdout, result.stderr
 
 
+def sha256(path):
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def manifest_of(home):
     return json.loads((home / "data" / "marts" / "run_manifest.json").read_text())
 
 
-def test_a_rebuild_with_nothing_changed_says_so_and_changed_or_forced_ones_rebuild(small_demo, tmp_path):
+def test_a_rebuild_with_nothing_changed_says_so_and_a_changed_byte_or_force_rebuilds(small_demo, tmp_path):
     home = tmp_path / "home"
     shutil.copytree(small_demo["home"] / "data", home / "data")
     first = manifest_of(home)
@@ -134,40 +140,14 @@ def test_a_rebuild_with_nothing_changed_says_so_and_changed_or_forced_ones_rebui
     forced = manifest_of(home)
     assert forced["run_id"] != first["run_id"] and forced["marts"] == first["marts"]
 
-    # One changed raw byte (a letter of a school's name in the demo's GIAS file) means a full build.
+    # One changed raw byte (a letter of a school's name in the demo's GIAS file): no longer "nothing
+    # changed", so `localed build` builds (the path --force just took); the fingerprint, not the build, is
+    # what this adds, so it is checked directly rather than with a third build.
     gias = next((home / "data" / "demo_source").glob("*/gias/edubasealldata*.csv"))
     data = gias.read_bytes()
+    localed = LocalEDResource(source="demo", home=str(home), demo_la_codes=[int(c) for c in SMALL_DEMO_LAS], fast=True)
+    assert unchanged_since_published(localed) is not None
     gias.write_bytes(data.replace(b" Primary School (", b" Primary school (", 1))
-    code, out, err = cli_build(home)
-    assert code == 0 and "Nothing changed" not in out, err[-2000:]
-    changed = manifest_of(home)
-    assert changed["run_id"] != forced["run_id"]
-    gias_sha = {m["run_id"]: [i["sha256"] for i in m["raw_inputs"] if i["dataset"] == "gias_establishments"]
-                for m in (forced, changed)}
-    assert gias_sha[changed["run_id"]] != gias_sha[forced["run_id"]]  # the changed file was read and pinned
-    assert changed["marts"]["fct_arrangement_year"] == forced["marts"]["fct_arrangement_year"]
-
-
-def sha256(path):
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def test_a_bad_input_stops_the_run_and_keeps_the_published_warehouse(small_demo, tmp_path):
-    """Mirror a copy of the demo files with one required column renamed: the run fails, names the
-    file and column, and the previously published warehouse stays byte for byte."""
-    home = tmp_path / "home"
-    mirror = tmp_path / "mirror"
-    demo_source = next((small_demo["home"] / "data" / "demo_source").iterdir())
-    shutil.copytree(demo_source, mirror)
-    key = {"LOCALED_PSEUDONYM_KEY": "test-key"}  # a mirror is treated as real data: names need a key
-    run_build(home, "--source", "mirror", "--mirror-dir", str(mirror), "--partial", extra_env=key)
-    published = home / "data" / "marts" / "localed.duckdb"
-    before = sha256(published)
-
-    target = mirror / "2022-2023" / "england_ks4final.csv"
-    target.write_bytes(target.read_bytes().replace(b",ATT8SCR,", b",ATT8_SCORE,", 1))
-    result = run_build(home, "--source", "mirror", "--mirror-dir", str(mirror), "--partial", check=False, extra_env=key)
-    assert result.returncode == 1
-    assert "2022-2023/england_ks4final.csv" in result.stderr and "ATT8SCR" in result.stderr
-    assert "nothing was published" in result.stderr
-    assert sha256(published) == before
+    assert unchanged_since_published(localed) is None
+    gias.write_bytes(data)
+    assert unchanged_since_published(localed) is not None

@@ -140,23 +140,46 @@ def test_the_support_workbook_holds_every_support_mart(small_demo):
     assert book.sheetnames == [m.removeprefix("fct_") for m in sorted(SUPPORT_MARTS)]
 
 
-@pytest.fixture(scope="module")
-def mirror(small_demo, tmp_path_factory):
-    root = tmp_path_factory.mktemp("support_mirror")
-    shutil.copytree(demo_source(small_demo), root / "source")
-    return root
-
-
 KEY = {"LOCALED_PSEUDONYM_KEY": "test-key"}
+ATTACKS = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1:A2)"]
+EARLY = "support_activity/support_activity_929_2020-01-06.csv"
+LATER = "support_activity/support_activity_929_2024-07-19.csv"
 
 
-def test_an_unresolved_bad_row_stops_the_run_and_says_what_to_fix(mirror):
-    """Without the corrected re-delivery the messy Excel rows stay unresolved: nothing is published."""
-    source, home = mirror / "source", mirror / "home_unresolved"
+@pytest.fixture(scope="module")
+def published(small_demo, tmp_path_factory):
+    """One mirror build of the demo files, published, with two edits that later tests read:
+    four school names in the GIAS file made formula-like (school names are text that reaches a
+    mart), and an early delivery from 929 whose one (bad) row its 2024 delivery re-sends correctly."""
+    root = tmp_path_factory.mktemp("support_mirror")
+    source, home = root / "source", root / "home"
+    shutil.copytree(demo_source(small_demo), source)
+    register = next((source / "gias").glob("edubasealldata*.csv"))
+    text = register.read_bytes().decode("cp1252")
+    open_schools = [r["EstablishmentName"] for r in csv.DictReader(io.StringIO(text))
+                    if r["EstablishmentStatus (name)"] == "Open"]
+    names = [n for n in open_schools if text.count(f'"{n}"') == 1][:4]
+    for name, attack in zip(names, ATTACKS):
+        assert f'"{name}"' in text
+        text = text.replace(f'"{name}"', '"' + attack.replace('"', '""') + '"', 1)
+    register.write_bytes(text.encode("cp1252"))
+    with open(source / LATER, newline="", encoding="utf-8") as f:
+        first = next(csv.DictReader(f))
+    with open(source / EARLY, "w", newline="", encoding="utf-8") as f:
+        writer = csv.DictWriter(f, fieldnames=list(first), lineterminator="\n")
+        writer.writeheader()
+        writer.writerow(dict(first, effort_days="a lot"))  # bad, and re-sent correctly in 2024
     run_build(home, "--source", "mirror", "--mirror-dir", str(source), "--partial", extra_env=KEY)
+    return {"source": source, "home": home}
+
+
+def test_an_unresolved_bad_row_stops_the_run_and_says_what_to_fix(published, tmp_path):
+    """Without the corrected re-delivery the messy Excel rows stay unresolved: nothing is published."""
+    source, home = published["source"], tmp_path / "home"
+    shutil.copytree(published["home"] / "data", home / "data")  # its reports stay as the other tests read them
     warehouse = home / "data" / "marts" / "localed.duckdb"
     before = warehouse.read_bytes()
-    corrected = source / "support_activity" / "support_activity_929_2024-07-19.csv"
+    corrected = source / LATER
     kept = corrected.read_bytes()
     corrected.unlink()
     try:
@@ -171,57 +194,28 @@ def test_an_unresolved_bad_row_stops_the_run_and_says_what_to_fix(mirror):
     assert f"{MESSY}, row 8, column cost_gbp" in message and "formula" in message
     assert "support_activity_delivery_report.csv" in message
     assert warehouse.read_bytes() == before
-    unresolved = [r for r in report_rows(home) if r["status"] == "unresolved"]
+    unresolved = [r for r in report_rows(home) if r["status"] == "unresolved" and r["file"] == MESSY]
     assert len(unresolved) == len(MESSY_ROWS)
 
 
-def test_formula_like_text_from_an_input_is_neutralised_in_the_exports(mirror):
-    """School names are text that reaches a mart; make four of them formula-like in the GIAS file."""
-    source, home = mirror / "source", mirror / "home_formula"
-    register = next((source / "gias").glob("edubasealldata*.csv"))
-    original = register.read_bytes()
-    text = original.decode("cp1252")
-    open_schools = [r["EstablishmentName"] for r in csv.DictReader(io.StringIO(text))
-                    if r["EstablishmentStatus (name)"] == "Open"]
-    names = [n for n in open_schools if text.count(f'"{n}"') == 1][:4]
-    attacks = ['=HYPERLINK("http://evil.example","x")', "+1+1", "-2+3", "@SUM(A1:A2)"]
-    edited = text
-    for name, attack in zip(names, attacks):
-        assert f'"{name}"' in edited
-        edited = edited.replace(f'"{name}"', '"' + attack.replace('"', '""') + '"', 1)
-    register.write_bytes(edited.encode("cp1252"))
-    try:
-        run_build(home, "--source", "mirror", "--mirror-dir", str(source), "--partial", extra_env=KEY)
-    finally:
-        register.write_bytes(original)
+def test_formula_like_text_from_an_input_is_neutralised_in_the_exports(published):
+    home = published["home"]
     with open(home / "data" / "marts" / "dim_school.csv", newline="", encoding="utf-8") as f:
         exported = {r["school_name"] for r in csv.DictReader(f)}
     with duckdb.connect(str(home / "data" / "marts" / "localed.duckdb"), read_only=True) as con:
         in_warehouse = {r[0] for r in con.execute("select school_name from dim_school").fetchall()}
-    for attack in attacks:
+    for attack in ATTACKS:
         assert attack in in_warehouse  # the warehouse keeps the value as it was sent
         assert "'" + attack in exported and attack not in exported  # the spreadsheet export neutralises it
 
 
-def test_a_delivery_whose_rows_were_all_replaced_is_still_a_pinned_raw_input(mirror):
+def test_a_delivery_whose_rows_were_all_replaced_is_still_a_pinned_raw_input(published):
     """The run manifest pins every file the run read, even one none of whose rows reached a table."""
-    source, home = mirror / "source", mirror / "home_superseded"
-    later = source / "support_activity" / "support_activity_929_2024-07-19.csv"
-    with open(later, newline="", encoding="utf-8") as f:
-        first = next(csv.DictReader(f))
-    early = source / "support_activity" / "support_activity_929_2020-01-06.csv"
-    with open(early, "w", newline="", encoding="utf-8") as f:
-        writer = csv.DictWriter(f, fieldnames=list(first), lineterminator="\n")
-        writer.writeheader()
-        writer.writerow(dict(first, effort_days="a lot"))  # bad, and re-sent correctly in 2024
-    try:
-        run_build(home, "--source", "mirror", "--mirror-dir", str(source), "--partial", extra_env=KEY)
-    finally:
-        early.unlink()
+    source, home = published["source"], published["home"]
     manifest = json.loads((home / "data" / "marts" / "run_manifest.json").read_text())
     support = {i["file"]: i for i in manifest["raw_inputs"] if i["dataset"] == "support_activity"}
-    assert support["support_activity/support_activity_929_2020-01-06.csv"]["rows"] == 1
-    assert (home / support["support_activity/support_activity_929_2020-01-06.csv"]["snapshot"]).exists()
-    assert len(support) == len(list((source / "support_activity").iterdir())) + 1
-    [row] = [r for r in report_rows(home) if r["file"].endswith("2020-01-06.csv")]
-    assert row["status"].startswith("resolved by support_activity/support_activity_929_2024-07-19.csv row 2")
+    assert support[EARLY]["rows"] == 1
+    assert (home / support[EARLY]["snapshot"]).exists()
+    assert len(support) == len(list((source / "support_activity").iterdir()))
+    [row] = [r for r in report_rows(home) if r["file"] == EARLY]
+    assert row["status"].startswith(f"resolved by {LATER} row 2")

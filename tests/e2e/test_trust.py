@@ -8,12 +8,11 @@ import time
 
 import pytest
 
-from tests.conftest import LOCALED, run_build
+from tests.conftest import LOCALED, SMALL_DEMO_LAS, run_build
 from tests.support.processes import localed_env, mart_digest
 
 pytestmark = pytest.mark.slow
 
-TINY = ["--demo-las", "391", "879"]
 
 
 def reproduce(manifest, *extra):
@@ -70,9 +69,9 @@ json.dump({"answers": answers, "errors": errors}, open(out, "w"))
 """
 
 
-def test_readers_never_fail_and_see_old_or_new_during_a_publish(tmp_path):
+def test_readers_never_fail_and_see_old_or_new_during_a_publish(small_demo, tmp_path):
     home = tmp_path / "home"
-    run_build(home, *TINY)
+    shutil.copytree(small_demo["home"] / "data", home / "data")  # a published warehouse to start from
     warehouse = home / "data" / "marts" / "localed.duckdb"
     old = mart_digest(warehouse)
     stop_file = tmp_path / "stop"
@@ -80,7 +79,7 @@ def test_readers_never_fail_and_see_old_or_new_during_a_publish(tmp_path):
     readers = [subprocess.Popen([sys.executable, "-c", READER, str(warehouse), str(stop_file), str(deadline),
                                  str(tmp_path / f"r{i}.json")]) for i in range(3)]
     try:
-        run_build(home, *TINY, "--demo-effect", "ks2_rwm_expected_pct=5")  # a different, new version
+        run_build(home, "--demo-las", *SMALL_DEMO_LAS, "--demo-effect", "ks2_rwm_expected_pct=5")  # a new version
         time.sleep(2)  # long enough for every reader to read the new version a few times
     finally:
         stop_file.touch()
