@@ -160,7 +160,7 @@ def published_marts(warehouse: Path) -> list[str]:
 
 
 # Started first, so that the two workers share the long tests instead of one finishing them alone.
-SLOWEST_FIRST = ("tests/e2e/test_sigkill.py", "tests/e2e/test_trust.py", "tests/e2e/test_evaluation.py",
+SLOWEST_FIRST = ("tests/e2e/test_sigkill.py", "tests/e2e/test_trust.py", "tests/e2e/test_ui.py", "tests/e2e/test_evaluation.py",
                  "tests/e2e/test_demo_build.py", "tests/e2e/test_support_activity.py")
 
 

@@ -2,13 +2,14 @@
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 
 import duckdb
 import pytest
 
-from tests.conftest import LOCALED, run_build
+from tests.conftest import LOCALED, SMALL_DEMO_LAS, run_build
 from tests.support.processes import localed_env, mart_digest
 
 pytestmark = pytest.mark.slow
@@ -22,15 +23,18 @@ KILL_AFTER = [  # progress lines to wait for before SIGKILL (each a different po
 ]
 
 
-def test_sigkill_at_many_points_never_breaks_the_published_warehouse(tmp_path):
-    home = tmp_path / "home"
-    run_build(home, *TINY)
+def kill_at_each_point_then_build(small_demo, home, kill_after: list[str]) -> None:
+    """Start from a copy of the shared demo's published home; for each marker, start a real
+    `localed build`, SIGKILL its whole process group once it prints the marker, and check that the
+    published warehouse opens and is a complete good version. Then a full build succeeds and
+    publishes the same content as the start."""
+    shutil.copytree(small_demo["home"] / "data", home / "data")
     warehouse = home / "data" / "marts" / "localed.duckdb"
     first = mart_digest(warehouse)
     good = {first}
     killed_at = []
-    # Each run plants a different effect (never the default 2.0), so none is skipped as "nothing changed".
-    for number, marker in enumerate(KILL_AFTER):
+    # Each run plants an effect other than the default 2.0, so none is skipped as "nothing changed".
+    for number, marker in enumerate(kill_after):
         process = subprocess.Popen([str(LOCALED), "build", *TINY, "--fast", "--demo-effect", f"ks2_rwm_expected_pct={10 + number}"],
                                    env=localed_env(home), stderr=subprocess.PIPE, stdout=subprocess.DEVNULL,
                                    text=True, start_new_session=True)
@@ -51,6 +55,11 @@ def test_sigkill_at_many_points_never_breaks_the_published_warehouse(tmp_path):
                     f"select coalesce(md5(string_agg(h, '' order by h)), md5('')) from "
                     f"(select md5(cast(t as varchar)) as h from main.\"{mart}\" as t)").fetchone()[0]
                 assert digest == recorded["content_hash"], f"{mart} does not match its manifest after a kill at {marker}"
-    assert killed_at == KILL_AFTER
-    run_build(home, *TINY, "--force")  # and the next full run succeeds, publishing the same content as the first
+    assert killed_at == kill_after
+    # The next full run succeeds, publishing the same content as the start (the shared demo's settings).
+    run_build(home, "--demo-las", *SMALL_DEMO_LAS, "--force")
     assert mart_digest(warehouse)[1] == first[1]
+
+
+def test_sigkill_at_many_points_never_breaks_the_published_warehouse(small_demo, tmp_path):
+    kill_at_each_point_then_build(small_demo, tmp_path / "home", KILL_AFTER)
