@@ -21,6 +21,7 @@ from orchestration.sources import (
     ks2,
     ks4,
     ks4_provisional,
+    la_indicators,
     school_information,
     support_activity,
 )
@@ -40,6 +41,8 @@ DATASETS: list[tuple[DatasetSpec, pl.Expr]] = [
     (census.SPEC, census.RECORD_LEVEL),
     (school_information.SPEC, school_information.RECORD_LEVEL),
     (support_activity.SPEC, support_activity.RECORD_LEVEL),
+    (la_indicators.SPEC, la_indicators.RECORD_LEVEL),
+    (la_indicators.NEIGHBOUR_SPEC, la_indicators.NEIGHBOUR_RECORD_LEVEL),
 ]
 
 
@@ -62,6 +65,14 @@ def fetch(localed: LocalEDResource, spec: DatasetSpec) -> list[SourceFile]:
 def land(spec: DatasetSpec, record_level: pl.Expr, files: list[SourceFile], localed: LocalEDResource
          ) -> "tuple[pl.DataFrame, list[dict]]":
     """Snapshot and land every file; stop at the first unusable one, naming file, row and column."""
+    if spec.land_files:  # files read together (e.g. a data file and the dictionary that explains it)
+        snapshots = [store_snapshot(localed.paths().raw, spec.name, source) for source in files]
+        frame = spec.land_files(files, snapshots)
+        frame = frame.with_columns(record_level=record_level) if frame.height else empty_landed(spec)
+        rows = frame.group_by("_source_file").len() if frame.height else None
+        lineage = [_lineage(source, snapshot, _rows_from(rows, source.name), localed)
+                   for source, snapshot in zip(files, snapshots)]
+        return frame, lineage
     frames, lineage = [], []
     for source in files:
         snapshot = store_snapshot(localed.paths().raw, spec.name, source)
@@ -78,6 +89,13 @@ def land(spec: DatasetSpec, record_level: pl.Expr, files: list[SourceFile], loca
         frames.append(frame)
         lineage.append(_lineage(source, snapshot, frame.height, localed))
     return (pl.concat(frames, how="vertical") if frames else empty_landed(spec)), lineage
+
+
+def _rows_from(counts: "pl.DataFrame | None", name: str) -> int:
+    if counts is None:
+        return 0
+    match = counts.filter(pl.col("_source_file") == name)
+    return int(match["len"][0]) if match.height else 0
 
 
 def land_support_activity(files: list[SourceFile], localed: LocalEDResource, known_urns: set[str]

@@ -41,10 +41,16 @@ UNICODE_SPACE = "[" + "".join(map(chr, (0x9, 0xA, 0xB, 0xC, 0xD, 0x1C, 0x1D, 0x1
                                          0x3000))) + "]"
 
 
+@lru_cache(maxsize=1)
+def special_values() -> dict[str, str]:
+    """DfE's special values (code -> status): the one list, var special_values in dbt_project.yml."""
+    codes = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["special_values"]
+    return {str(code): status for code, status in codes.items()}
+
+
 @lru_cache(maxsize=2)
 def measure_regex(space: str = r"\s") -> str:
-    codes = yaml.safe_load((DBT_PROJECT_DIR / "dbt_project.yml").read_text())["vars"]["special_values"]
-    alternatives = "|".join(re.escape(str(code)) for code in codes)
+    alternatives = "|".join(re.escape(code) for code in special_values())
     s = space
     return rf"^{s}*$|^{s}*-?\d+(\.\d+)?%?{s}*$|^{s}*({alternatives}){s}*$"
 

@@ -7,6 +7,7 @@ Facts from ../shared/docs/domain.md §3: 2019/20 has nothing (COVID); 2020/21 ce
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 ACADEMIC_YEARS = (
@@ -34,6 +35,12 @@ PERFORMANCE_TABLES_URL = (
     "?download=true&regions=0&filters={filter}&fileformat=csv&year={year_span}&meta=false"
 )
 GIAS_URL = "https://ea-edubase-api-prod.azurewebsites.net/edubase/downloads/public/{file}"
+# DfE's LA Interactive Tool publishes its data (and the statistical-neighbour models it uses) in
+# its own repository; {file} is a file name in 01_data/02_prod/.
+LAIT_URL = ("https://raw.githubusercontent.com/dfe-analytical-services/local-authority-interactive-tool/"
+            "main/01_data/02_prod/{file}")
+LAIT_FILES = {"la_indicators": ("bds_long_0.parquet", "lait_data_dictionary.csv"),
+              "statistical_neighbours": ("sn_april_2021.xlsx", "sn_may_2025.xlsx")}
 DOWNLOAD_FILTER = {"ks2": "KS2", "ks4": "KS4", "absence": "PUPILABSENCE", "census": "CENSUS"}
 
 
@@ -72,6 +79,14 @@ class DatasetSpec:
     # Year-suffixed trend columns (e.g. PTRWM_EXP_18) end at the year before the file's own year.
     trend_column_prefix: str | None = None
     notes: dict[str, str] = field(default_factory=dict)
+    # Datasets that are not per-year performance tables: the folder under a mirror that holds
+    # them (default: the dataset's name) and which file names in it are read; any other file
+    # there is set aside and named in the build's log.
+    folder: str | None = None
+    file_pattern: str = r"^[^.~].*\.(csv|xlsx)$"
+    # A dataset whose files are read together (one file describes another) lands them all at once:
+    # land_files(files, snapshots) -> the landed table. None: each file is landed on its own.
+    land_files: Callable | None = None
 
     @property
     def measure_columns(self) -> list[str]:

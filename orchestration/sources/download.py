@@ -24,6 +24,8 @@ from tenacity import RetryError, Retrying, retry_if_exception_type, stop_after_a
 from orchestration.sources.catalogue import (
     DOWNLOAD_FILTER,
     GIAS_URL,
+    LAIT_FILES,
+    LAIT_URL,
     PERFORMANCE_TABLES_URL,
     YEARS_PUBLISHED,
     DatasetSpec,
@@ -139,4 +141,8 @@ def dfe_files(spec: DatasetSpec, years: tuple[str, ...], settings: DownloadSetti
             except DownloadError as err:
                 problems.append(str(err))
         raise DownloadError("no GIAS extract found: " + " | ".join(problems))
+    if spec.name in LAIT_FILES:
+        return [SourceFile(f"{spec.folder}/{name}", None, download(official_url(LAIT_URL, settings, file=name), settings,
+                                                                   session))
+                for name in LAIT_FILES[spec.name]]
     return []  # ks4 provisional and school information are not offered as separate downloads

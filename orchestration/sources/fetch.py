@@ -21,6 +21,7 @@ from orchestration.sources.catalogue import (
     DatasetSpec,
     academic_year_from_folder,
 )
+from orchestration.progress import say
 from orchestration.sources.landing import SourceFile
 
 
@@ -71,9 +72,14 @@ def mirror_files(root: Path, spec: DatasetSpec, years: tuple[str, ...] = ()) -> 
             path = candidates[-1]
             found.append(SourceFile(f"gias/{path.name}", None, path.read_bytes()))
     else:
-        folder = root / spec.name
+        folder_name = spec.folder or spec.name
+        folder = root / folder_name
         if folder.is_dir():
+            pattern = re.compile(spec.file_pattern, re.IGNORECASE)
             for path in sorted(folder.iterdir()):
-                if path.suffix.lower() in (".csv", ".xlsx") and not path.name.startswith((".", "~$")):
-                    found.append(SourceFile(f"{spec.name}/{path.name}", None, path.read_bytes()))
+                if pattern.match(path.name):
+                    found.append(SourceFile(f"{folder_name}/{path.name}", None, path.read_bytes()))
+                elif path.is_file() and not path.name.startswith("."):
+                    say(f"raw/{spec.name}", f"{folder_name}/{path.name} set aside: not a file this dataset reads "
+                                            f"(it reads names matching {spec.file_pattern})")
     return found
