@@ -111,8 +111,8 @@ class DemoConfig:
         return json.loads(json.dumps(asdict(self)))
 
     def fingerprint(self) -> str:
-        """Names the cached demo folder: changes with the config and with this generator's code."""
-        code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+        """Names the cached demo folder: changes with the config and with the demo package's code."""
+        code = hashlib.sha256(b"".join(p.read_bytes() for p in sorted(Path(__file__).parent.glob("*.py")))).hexdigest()
         return hashlib.sha256(json.dumps([asdict(self), code], sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -757,6 +757,8 @@ def generate(root: Path, config: DemoConfig = DemoConfig()) -> Path:
             write_census(root, panel, year)
     write_gias(root, schools)
     write_support_activity(root, panel, config)
+    from orchestration.demo.lait import write_la_indicators  # here: lait imports this module
+    write_la_indicators(root, panel, config)
     recorded = asdict(config)
     if config.scale == 1:  # the unscaled demo's truth file keeps its bytes from before `scale` existed
         del recorded["scale"]
