@@ -59,6 +59,7 @@ def build(args: argparse.Namespace) -> int:
             return 0
     published, problems = execute(localed)
     if published:
+        _print_headline(localed.paths().published_warehouse)
         print(f"\nPublished {localed.paths().published_warehouse} in {time.monotonic() - started:.1f}s "
               f"({'SYNTHETIC demo data' if localed.source_mode() == 'demo' else localed.source_mode() + ' data'}).")
         return 0
@@ -66,6 +67,18 @@ def build(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"  - {problem}", file=sys.stderr)
     return 1
+
+
+def _print_headline(warehouse: Path) -> None:
+    """The LA-level headline estimates, in plain text, read back from what was published."""
+    import duckdb
+
+    from orchestration.la_evaluation import headline_table
+
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        table = headline_table(con)
+    if table:
+        print("\n" + table)
 
 
 def execute(localed) -> tuple[bool, list[str]]:

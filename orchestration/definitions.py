@@ -5,12 +5,12 @@ import dagster as dg
 from orchestration.checks.mart_checks import mart_checks
 from orchestration.checks.raw_checks import raw_checks
 from orchestration.dbt_assets import dbt_resource, localed_dbt_models
-from orchestration.evaluation_assets import evaluation_estimates
+from orchestration.evaluation_assets import evaluation_estimates, la_evaluation_estimates
 from orchestration.publish import published_warehouse
 from orchestration.raw_assets import raw_assets
 from orchestration.resources import LocalEDResource
 
-ALL_ASSETS = [*raw_assets, localed_dbt_models, evaluation_estimates, published_warehouse]
+ALL_ASSETS = [*raw_assets, localed_dbt_models, evaluation_estimates, la_evaluation_estimates, published_warehouse]
 
 ALL_CHECKS = [*raw_checks, *mart_checks]
 

@@ -427,7 +427,7 @@ def run(build_db: str, planted: dict[str, float], fast: bool = False, workers: i
         school_years = con.execute(f"select {', '.join(columns)} from main.fct_school_year "
                                    "order by school_key, academic_year").df()
         groups = con.execute("select la_code, comparison_group, group_role from intermediate.int_comparison_groups "
-                             "order by all").df()
+                             "where used_at_school_level order by all").df()
         settings = dict(con.execute("select setting, value from reference.evaluation_settings").fetchall())
         exclusions = con.execute("select measure, academic_year from reference.measure_year_exclusions order by all").df()
     provenance = school_years.data_provenance.iloc[0] if len(school_years) else None
@@ -457,13 +457,19 @@ def run_in_subprocess(build_db: str, planted: dict[str, float], fast: bool = Fal
     before the interpreter starts, so the estimation gets its own process (its forked workers
     inherit the seed). fast=True: tests only, see run().
     """
-    command = [sys.executable, "-m", "orchestration.evaluation", "--build-db", build_db,
+    counts = run_module_in_subprocess("orchestration.evaluation", build_db, planted, fast)
+    return counts["estimates"], counts["event_study_rows"]
+
+
+def run_module_in_subprocess(module: str, build_db: str, planted: dict[str, float], fast: bool) -> dict:
+    """`python -m <module> --build-db ... --planted ... [--fast]` with PYTHONHASHSEED=0; the module
+    prints its row counts as JSON on its last line."""
+    command = [sys.executable, "-m", module, "--build-db", build_db,
                "--planted", json.dumps(planted, sort_keys=True)] + (["--fast"] if fast else [])
     result = subprocess.run(command, env={**os.environ, "PYTHONHASHSEED": "0"}, capture_output=True, text=True)
     if result.returncode != 0:
-        raise RuntimeError(f"the estimation failed:\n{result.stderr[-4000:]}")
-    counts = json.loads(result.stdout.strip().splitlines()[-1])
-    return counts["estimates"], counts["event_study_rows"]
+        raise RuntimeError(f"{module} failed:\n{result.stderr[-4000:]}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def main() -> None:

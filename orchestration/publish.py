@@ -154,6 +154,7 @@ def publish(build_db: Path, paths: Paths, *, source_mode: str, run_id: str, keep
     group_name="publish",
     deps=[dg.AssetKey(name) for name in (
         "dim_school", "fct_school_year", "fct_arrangement_year", "fct_published_comparison", "evaluation_estimates",
+        "fct_la_year", "la_evaluation_estimates",
         *SUPPORT_MARTS)],
     description="Moves the run's warehouse into data/marts/localed.duckdb (atomic rename) with Parquet exports "
                 "and run_manifest.json. Runs only when every blocking check upstream passed.",

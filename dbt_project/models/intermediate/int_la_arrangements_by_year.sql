@@ -14,6 +14,7 @@ years as (
     union select distinct academic_year from {{ ref('stg_dfe__ks4_results') }}
     union select distinct academic_year from {{ ref('stg_dfe__absence') }}
     union select distinct academic_year from {{ ref('stg_dfe__census') }}
+    union select distinct academic_year from {{ ref('stg_lait__la_indicators') }}
 ),
 
 la_years as (
