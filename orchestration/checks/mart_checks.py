@@ -19,6 +19,7 @@ MART_ASSETS = {
     "fct_did_estimates": dg.AssetKey("evaluation_estimates"),
     "fct_event_study": dg.AssetKey("evaluation_estimates"),
     "fct_la_year": dg.AssetKey("fct_la_year"),
+    "fct_la_source_agreement": dg.AssetKey("fct_la_source_agreement"),
     **{name: dg.AssetKey("la_evaluation_estimates")
        for name in ("fct_la_estimates", "fct_la_event_study", "fct_la_synthetic_paths")},
     **{name: dg.AssetKey(name) for name in SUPPORT_MARTS},

@@ -1,6 +1,6 @@
 """The bad-input corpus, and how to run one stage of the build on it in-process.
 
-CORPUS: 30 bad inputs, each one mutation of one file of the small demo, with the words the error
+CORPUS: 35 bad inputs, each one mutation of one file of the small demo, with the words the error
 must contain. STAGE_OF: the stage of the build that must stop each one. problems_at() runs that
 stage on a mirror folder as the build runs it (the same functions, in the same order) and returns
 the problem lines `localed build` would print, formatted by the CLI's own code.
@@ -30,6 +30,7 @@ ABS, CENSUS = "2022-2023/england_abs.csv", "2018-2019/england_census.csv"
 GIAS, LINKS = "gias/edubasealldata20240901.csv", "gias/links_edubasealldata20240901.csv"
 SUPPORT = "support_activity/support_activity_391_2024-07-19.csv"
 SUPPORT_XLSX = "support_activity/support_activity_929_2023-01-16.xlsx"
+LAIT = "lait/bds_long_demo.csv"  # line 30 is past the rows whose "Data item" holds quoted commas
 
 
 def replace_first(old: bytes, new: bytes):
@@ -103,6 +104,12 @@ CORPUS = [
     ("support-missing-activity-id", SUPPORT, set_field(1, "activity_id", b""), ["row 2, column activity_id", "blank but required"]),
     ("support-urn-not-in-gias", SUPPORT, set_field(1, "urn", b"999999"), ["column urn", "not in the GIAS register"]),
     ("support-xlsx-truncated", SUPPORT_XLSX, lambda d: d[: len(d) // 2], ["not a readable Excel .xlsx workbook"]),
+    ("lait-unknown-measure", LAIT, set_field(30, "Short Desc", b"KS2_RWM_TYPO"),
+     [f"{LAIT}, row 31, column Short Desc", "not in the data dictionary"]),
+    ("lait-unreadable-year", LAIT, set_field(30, "Years", b"2018-20"), [f"{LAIT}, row 31, column Years", "cannot be read"]),
+    ("lait-duplicate-row", LAIT, duplicate_line(30), [f"{LAIT}, row 32, column Years", "appears more than once"]),
+    ("lait-bad-value", LAIT, set_field(30, "Values", b"n/a"), [f"{LAIT}, row 31, column Values", "neither a number"]),
+    ("lait-bad-area-code", LAIT, set_field(30, "LA Number", b"9999"), [f"{LAIT}, row 31, column LA Number", "three-digit"]),
 ]
 
 VARIANTS = {name: (relative, mutate, words) for name, relative, mutate, words in CORPUS}
@@ -140,6 +147,11 @@ STAGE_OF = {
     "support-missing-activity-id": SUPPORT_DELIVERY,
     "support-urn-not-in-gias": SUPPORT_DELIVERY,
     "support-xlsx-truncated": SUPPORT_DELIVERY,
+    "lait-unknown-measure": LANDING,
+    "lait-unreadable-year": LANDING,
+    "lait-duplicate-row": LANDING,
+    "lait-bad-value": LANDING,
+    "lait-bad-area-code": LANDING,
 }
 
 
