@@ -9,8 +9,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from orchestration.sources import census, gias, ks2
-from orchestration.sources.catalogue import GIAS_URL, PERFORMANCE_TABLES_URL
+from orchestration.sources import census, gias, ks2, la_indicators
+from orchestration.sources.catalogue import GIAS_URL, LAIT_FILES, LAIT_URL, PERFORMANCE_TABLES_URL
 from orchestration.sources.download import DownloadError, DownloadSettings, dfe_files
 from orchestration.sources.landing import store_snapshot
 from tests.support.dfe_server import DfEServer
@@ -129,8 +129,34 @@ def test_gias_takes_the_latest_dated_extract(server, shared_dfe):
     assert files[0].name == "gias/links_edubasealldata20250422.csv" and files[0].content == links
 
 
+LAIT_LOCAL = {"bds_long_0.parquet": "lait", "lait_data_dictionary.csv": "lait",
+              "sn_april_2021.xlsx": "statistical-neighbours", "sn_may_2025.xlsx": "statistical-neighbours"}
+
+
+def serve_lait(server: DfEServer, shared_dfe, *first: tuple) -> None:
+    """LAIT's files (and the neighbour models it publishes) under their official paths; `first`
+    behaviours come before the real bytes on every route."""
+    for name, folder in LAIT_LOCAL.items():
+        server.route(official_path(LAIT_URL, file=name), *first, ("ok", (shared_dfe / folder / name).read_bytes()))
+
+
+def test_lait_and_the_neighbour_models_come_from_their_official_paths_and_land(server, shared_dfe, tmp_path):
+    serve_lait(server, shared_dfe, ("status", 503))  # one transient failure each, then the file
+    for spec in (la_indicators.SPEC, la_indicators.NEIGHBOUR_SPEC):
+        files = dfe_files(spec, (), settings(server))
+        assert [f.name.rsplit("/", 1)[-1] for f in files] == list(LAIT_FILES[spec.name])
+        snapshots = [store_snapshot(tmp_path, spec.name, f) for f in files]
+        assert spec.land_files(files, snapshots).height > 1000
+    assert sum("/dfe-analytical-services/local-authority-interactive-tool/" in r for r in server.requests) == 8
+
+
+def test_a_missing_lait_file_fails_with_its_url(server, shared_dfe):
+    with pytest.raises(DownloadError, match="bds_long_0.parquet: HTTP 404"):
+        dfe_files(la_indicators.SPEC, (), settings(server))
+
+
 @pytest.mark.slow
-def test_a_whole_build_from_the_dfe_source_publishes(server, small_demo, tmp_path):
+def test_a_whole_build_from_the_dfe_source_publishes(server, small_demo, shared_dfe, tmp_path):
     """`localed build --source dfe` end to end, the local server standing in for DfE and GIAS
     (serving the demo's DfE-format files under the official paths)."""
     from orchestration.sources.catalogue import DOWNLOAD_FILTER, YEARS_PUBLISHED, year_folder
@@ -147,6 +173,7 @@ def test_a_whole_build_from_the_dfe_source_publishes(server, small_demo, tmp_pat
     for stem in ("edubasealldata", "links_edubasealldata"):
         body = (demo / "gias" / f"{stem}20240901.csv").read_bytes()
         server.route(official_path(GIAS_URL, file=f"{stem}{today}.csv"), ("status", 503), ("ok", body))
+    serve_lait(server, shared_dfe)  # LAIT is real data: the demo writes only its CSV layout
     home = tmp_path / "home"
     result = run_build(home, "--source", "dfe", "--partial", extra_env={"LOCALED_DFE_BASE_URL": server.base_url})
     assert "Published" in result.stdout
