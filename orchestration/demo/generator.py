@@ -40,13 +40,13 @@ from orchestration.sources.catalogue import YEARS_PUBLISHED, year_folder
 TREATED_LAS = (391, 392, 929)
 NAMED_COMPARATORS = (879, 359, 816, 826, 332, 936, 880, 352)
 GIAS_EXTRACT_DATE = "20240901"
-FIRST_YEAR, LAST_YEAR = 2016, 2023  # academic years 2016/17 .. 2023/24 (start years)
+FIRST_YEAR, LAST_YEAR = 2016, 2024  # academic years 2016/17 .. 2024/25 (start years)
 
 # National levels per academic-year start, close to DfE's published figures (domain.md §3).
-KS2_RWM_LEVEL = {2016: 61.0, 2017: 64.0, 2018: 65.0, 2022: 59.5, 2023: 61.0}
-ATT8_LEVEL = {2016: 46.3, 2017: 46.5, 2018: 46.7, 2021: 48.8, 2022: 46.3, 2023: 45.9}
-ABSENCE_LEVEL = {2016: 4.7, 2017: 4.8, 2018: 4.7, 2021: 7.6, 2022: 7.4, 2023: 7.1}
-FSM_EVER_SHIFT = {2016: 0.0, 2017: -0.6, 2018: -0.5, 2020: 2.5, 2021: 4.0, 2022: 5.0, 2023: 5.8}
+KS2_RWM_LEVEL = {2016: 61.0, 2017: 64.0, 2018: 65.0, 2022: 59.5, 2023: 61.0, 2024: 62.5}
+ATT8_LEVEL = {2016: 46.3, 2017: 46.5, 2018: 46.7, 2021: 48.8, 2022: 46.3, 2023: 45.9, 2024: 46.0}
+ABSENCE_LEVEL = {2016: 4.7, 2017: 4.8, 2018: 4.7, 2021: 7.6, 2022: 7.4, 2023: 7.1, 2024: 6.8}
+FSM_EVER_SHIFT = {2016: 0.0, 2017: -0.6, 2018: -0.5, 2020: 2.5, 2021: 4.0, 2022: 5.0, 2023: 5.8, 2024: 6.3}
 REGION_DISADVANTAGE = {"North East": 0.06, "North West": 0.04, "London": 0.05, "South East": -0.06,
                        "South West": -0.04, "East of England": -0.04}
 
@@ -435,7 +435,7 @@ def write_ks4(root: Path, panel: pl.DataFrame, year: int) -> None:
     n = pl.col("cohort_year")
     counts = rows.with_columns(n_dis=(n * pl.col("fsm_share")).round(0)).with_columns(
         n_nondis=n - pl.col("n_dis"), fsm_pct=pl.col("n_dis") / n * 100)
-    pct_dec = 2 if year in (2016, 2017, 2023) else 0  # `68.30%` in 2016-18 and 2023/24; `73%` in 2018/19
+    pct_dec = 2 if year in (2016, 2017, 2023, 2024) else 0  # `68.30%` in 2016-18 and from 2023/24; `73%` in 2018/19
     basics = _pct(pl.col("basics94"), pct_dec)
     school = counts.with_columns(
         RECTYPE=pl.when(pl.col("is_special")).then(pl.lit("2")).otherwise(pl.lit("1")),
@@ -482,6 +482,8 @@ def write_ks4(root: Path, panel: pl.DataFrame, year: int) -> None:
         summaries.select([pl.col(c) if c in summaries.columns else pl.lit(None, pl.String).alias(c)
                           for c in columns]),
     ])
+    if year >= 2024:  # no Progress 8 for 2024/25: these pupils sat no KS2 tests in 2020
+        frame = frame.with_columns(P8MEA=pl.lit("NA"))
     # New schools publish a short row: trailing empty fields are simply omitted.
     ragged = pl.concat([school["is_new"], pl.Series([True] * independents.height),
                         pl.Series([False] * summaries.height)])

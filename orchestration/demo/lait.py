@@ -83,6 +83,7 @@ NO_REGION_LAS = frozenset((702,))  # British Forces overseas: no region, not an 
 
 # Academic-year starts in which LAIT itself has `-` (no assessments / partial collection).
 NO_KS2 = frozenset((2019, 2020))
+NOT_PUBLISHED = {"AVG_Prog8_Score": {2024}}  # no row at all, as in LAIT: no Progress 8 for 2024/25
 NO_ABSENCE = frozenset((2019,))
 
 # (Short Desc, Data item as LAIT labels it, decimals, academic-year starts with `-`)
@@ -302,6 +303,8 @@ def _write_lait(path: Path, values: pl.DataFrame, las: pl.DataFrame) -> None:
     frame = (measures.join(years, how="cross").join(areas, how="cross")
              .join(long, on=["short", "area", "year"], how="left")
              .sort("measure_order", "year", "area_order"))
+    for short, years_left_out in NOT_PUBLISHED.items():
+        frame = frame.filter(~((pl.col("short") == short) & pl.col("year").is_in(list(years_left_out))))
     first_year = pl.col("year") == FIRST_YEAR
     out = frame.select(
         pl.col("short").alias("Short Desc"),

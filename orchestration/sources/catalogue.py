@@ -2,7 +2,8 @@
 and what their columns are called in each year's files.
 
 Facts from ../shared/docs/domain.md §3: 2019/20 has nothing (COVID); 2020/21 census only;
-2021/22 has no school-level KS2; KS2 progress is absent from 2023/24.
+2021/22 has no school-level KS2; KS2 progress is absent from 2023/24; KS4 Progress 8 from 2024/25
+(those pupils sat no KS2 tests in 2020).
 """
 
 from __future__ import annotations
@@ -19,14 +20,15 @@ ACADEMIC_YEARS = (
     "2021/22",
     "2022/23",
     "2023/24",
+    "2024/25",
 )
 
 # Which performance-tables datasets DfE published, by academic year.
 YEARS_PUBLISHED = {
-    "ks2": ("2016/17", "2017/18", "2018/19", "2022/23", "2023/24"),
-    "ks4": ("2016/17", "2017/18", "2018/19", "2021/22", "2022/23", "2023/24"),
-    "absence": ("2016/17", "2017/18", "2018/19", "2021/22", "2022/23", "2023/24"),
-    "census": ("2016/17", "2017/18", "2018/19", "2020/21", "2021/22", "2022/23", "2023/24"),
+    "ks2": ("2016/17", "2017/18", "2018/19", "2022/23", "2023/24", "2024/25"),
+    "ks4": ("2016/17", "2017/18", "2018/19", "2021/22", "2022/23", "2023/24", "2024/25"),
+    "absence": ("2016/17", "2017/18", "2018/19", "2021/22", "2022/23", "2023/24", "2024/25"),
+    "census": ("2016/17", "2017/18", "2018/19", "2020/21", "2021/22", "2022/23", "2023/24", "2024/25"),
 }
 
 # Official endpoints (the `dfe` source). {filter} is the download service's dataset filter.

@@ -33,7 +33,7 @@ import re
 
 import polars as pl
 
-from orchestration.sources.catalogue import DatasetSpec, col, measure
+from orchestration.sources.catalogue import DatasetSpec, col
 from orchestration.sources.landing import LandingError, Snapshot, SourceFile, decode
 
 NATIONAL_CODE = "970"
@@ -305,7 +305,8 @@ SPEC = DatasetSpec(
         col("measure_label", "Data item"),
         col("period", "Years"),
         col("area_name", "LA and Regions"),
-        measure("value", "Values"),
+        # text, not a DfE-format measure: LAIT writes numbers in exponent form too (4.79E-2); landing checks them
+        col("value", "Values"),
         col("area_code", "LA Number"),
         col("region_name", "Region"),
         col("measure_name", "Measure"),

@@ -41,7 +41,7 @@ def test_arrangement_year_has_treated_and_comparators_in_every_year_with_data(sm
         from fct_arrangement_year where phase_group = 'all' and value_status = 'reported'
         group by 1 order by 1""")
     years = [r[0] for r in rows]
-    assert years == ["2016/17", "2017/18", "2018/19", "2020/21", "2021/22", "2022/23", "2023/24"]
+    assert years == ["2016/17", "2017/18", "2018/19", "2020/21", "2021/22", "2022/23", "2023/24", "2024/25"]
     assert all(r[1] == ["comparator", "treated"] for r in rows)
     for table in ("fct_school_year", "fct_arrangement_year"):
         bad = query(small_demo["warehouse"],

@@ -53,7 +53,7 @@ def test_event_study_is_relative_to_2018_19(small_demo):
         years = con.execute("""select list(distinct academic_year order by academic_year) from fct_event_study
                                where measure = 'ks2_rwm_expected_pct'""").fetchone()[0]
     assert reference == [("2018/19", 0.0)]
-    assert years == ["2017/18", "2018/19", "2022/23", "2023/24"]  # 2016/17 excluded: not comparable
+    assert years == ["2017/18", "2018/19", "2022/23", "2023/24", "2024/25"]  # 2016/17 excluded: not comparable
 
 
 def copy_of_repo(destination):
@@ -89,7 +89,7 @@ def test_editing_seeds_changes_the_estimates_without_code_changes(small_demo, tm
     with duckdb.connect(str(edited), read_only=True) as con:
         post_years = con.execute("select list(distinct academic_year order by academic_year) from fct_school_year "
                                  "where is_post_pilot").fetchone()[0]
-    assert post_years == ["2021/22", "2022/23", "2023/24"]
+    assert post_years == ["2021/22", "2022/23", "2023/24", "2024/25"]
     # York (816) left the named comparator set: that set and all_other_las now differ.
     named = estimates(edited, "named_single_la")
     assert named["ks2_rwm_expected_pct"]["estimate"] != pytest.approx(after["ks2_rwm_expected_pct"]["estimate"])
