@@ -41,6 +41,7 @@ ALPHA = 0.05
 MAX_PLACEBO_DONORS = 40
 FAST_MAX_PLACEBO_DONORS = 10  # tests only
 SPECIFICATIONS = ("main", "before_ca_merger", "without_eia")
+MIN_SYNTH_PRE_YEARS = 3  # fewer pre years than this are fitted exactly by many donor mixes
 
 
 @dataclass(frozen=True)
@@ -62,21 +63,22 @@ def label(year: int) -> str:
     return f"{year}/{(year + 1) % 100:02d}"
 
 
-def samples(la_years: pd.DataFrame, groups: pd.DataFrame, pilot_start: str) -> tuple[list[Sample], dict]:
-    """Every (measure, comparator set, specification) estimation sample."""
-    start = pd.Timestamp(pilot_start)
-    # The first academic year (starting 1 September) that starts after the pilot began, and the
-    # year the pilot began in (partly exposed), if it began after that year's start.
-    post_from = start.year if start < pd.Timestamp(start.year, 9, 1) else start.year + 1
-    partly_exposed = post_from - 1 if start > pd.Timestamp(post_from - 1, 9, 1) else None
+def samples(la_years: pd.DataFrame, groups: pd.DataFrame) -> tuple[list[Sample], dict]:
+    """Every (measure, comparator set, specification) estimation sample. Which years are post-pilot
+    and which one is partly exposed comes from fct_la_year (is_post_pilot, is_partly_exposed)."""
     frame = la_years.assign(year=_year(la_years.academic_year))
+    post_from = int(frame.loc[frame.is_post_pilot, "year"].min())
+    exposed = frame.loc[frame.is_partly_exposed, "year"]
+    partly_exposed = int(exposed.min()) if len(exposed) else None
     usable = frame[frame.comparable & frame.value.notna()]
     treated = set(groups.loc[groups.group_role == "treated", "la_code"])
     shares = frame[frame.shares_ca_with_treated_la & (frame.year >= post_from)]
     sharing_las = set(shares.la_code)
     merger_year = int(shares.year.min()) if len(shares) else None
     eia = set(frame.loc[frame.is_education_investment_area, "la_code"])
-    names = frame.drop_duplicates("la_code").set_index("la_code").la_name.to_dict()
+    # "Dorset (835)": two LAs can share a name across a reorganisation (Dorset 835 and 838)
+    names = {code: f"{name} ({code})" for code, name in
+             frame.drop_duplicates("la_code").set_index("la_code").la_name.items()}
     out = []
     for group in sorted(groups.loc[groups.group_role == "comparator", "comparison_group"].unique()):
         members = set(groups.loc[groups.comparison_group == group, "la_code"]) - treated
@@ -87,13 +89,13 @@ def samples(la_years: pd.DataFrame, groups: pd.DataFrame, pilot_start: str) -> t
                 removed = sorted(comparators & sharing_las)
                 if spec in ("main", "without_eia") and removed:
                     comparators -= sharing_las
-                    notes.append(f"left out as sharing a combined authority with a treated LA from {label(merger_year)}: "
+                    notes.append(f"Comparators left out as sharing a combined authority with a treated LA from {label(merger_year)}: "
                                  + ", ".join(names.get(c, str(c)) for c in removed))
                 if spec == "before_ca_merger":
                     if not removed:
                         continue  # identical to main
                     years &= data.year < merger_year
-                    notes.append(f"stops at {label(merger_year - 1)}: from {label(merger_year)} "
+                    notes.append(f"Series stops at {label(merger_year - 1)}: from {label(merger_year)} "
                                  + ", ".join(names.get(c, str(c)) for c in removed) + " share a combined authority with "
                                  "the treated LAs")
                 if spec == "without_eia":
@@ -110,7 +112,8 @@ def samples(la_years: pd.DataFrame, groups: pd.DataFrame, pilot_start: str) -> t
                 if panel.treated.any() and (~panel.treated).any() and (panel.year >= post_from).any() \
                         and (panel.year < post_from).any():
                     out.append(Sample(measure, group, spec, panel, post_from, partly_exposed, "; ".join(notes)))
-    context = {"post_from": post_from, "partly_exposed": partly_exposed, "names": names}
+    context = {"post_from": post_from, "partly_exposed": partly_exposed, "names": names,
+               "eia": eia, "merger_year": merger_year}
     return out, context
 
 
@@ -133,34 +136,59 @@ def _years_text(years) -> str:
     return ", ".join(label(y) for y in years)
 
 
-def caveats(sample: Sample, n_treated: int, n_comparators: int, pre_years: list[int], post_years: list[int],
-            n_assignments: int, min_p: float, extra: list[str] = (), fast: bool = False,
-            synthetic_data: bool = False) -> str:
-    """Written from the sample itself: its years, its LAs, what the design can and cannot show."""
+ATTAINMENT = ("ks2_", "ks4_")
+
+
+def caveats(sample: Sample, context: dict, n_treated: int, comparators: set[int], pre_years: list[int],
+            post_years: list[int], extra: list[str] = (), fast: bool = False, synthetic_data: bool = False) -> str:
+    """Written from the sample itself: its years, its LAs, and what could confound it."""
     data = "SYNTHETIC DEMO DATA" if synthetic_data else "Real LA-level data, observational"
-    notes = [f"{data}: {n_treated} treated LAs against {n_comparators} comparator LAs ({sample.comparison_group}).",
+    notes = [f"{data}: {n_treated} treated LAs against {len(comparators)} comparator LAs ({sample.comparison_group}), "
+             "each LA counted once whatever its size.",
              f"{len(pre_years)} pre-pilot year(s) ({_years_text(pre_years)}) and {len(post_years)} post-pilot year(s) "
              f"({_years_text(post_years)})."]
     if len(pre_years) < 3:
         notes.append("So few pre-pilot years that parallel trends cannot be checked.")
-    notes.append(f"{n_assignments:,} randomization assignments: no p-value can be below {min_p:.4f}.")
-    if min_p > ALPHA:
-        notes.append("Too few comparator LAs for the randomization test to reject anything at 5%: the interval "
-                     "cannot exclude any effect.")
     if sample.partly_exposed is not None:
-        notes.append(f"{label(sample.partly_exposed)} left out of the estimate: the pilot began during that year, "
-                     "before its tests and exams.")
+        when = "before that summer's tests and exams" if sample.measure.startswith(ATTAINMENT) else "part-way through it"
+        notes.append(f"{label(sample.partly_exposed)} left out: the pilot began during that year, {when}.")
     if sample.dropped_note:
         notes.append(sample.dropped_note + ".")
+    merger = context.get("merger_year")
+    if merger is not None and merger in post_years:
+        notes.append(f"From {label(merger)} the treated LAs are in a wider combined authority (the North East "
+                     "Mayoral CA) and the pilot's own period had ended: later years measure the arrangement that "
+                     "followed, not the pilot alone.")
+    eia_in = comparators & context.get("eia", set())
+    if eia_in:
+        notes.append(f"{len(eia_in)} comparator(s) are Education Investment Areas (2022 confounder) in the "
+                     "education_investment_areas seed, which lists only the five LAs domain.md names, not DfE's 55: "
+                     "more comparators are likely EIAs.")
+    if sample.measure.startswith("ks4_"):
+        notes.append("Opportunity North East (2019-2022) targeted North East secondaries, the treated LAs' among them.")
+    if sample.comparison_group == "all_other_las":
+        notes.append("all_other_las includes LAs in other combined authorities and very small LAs (City of London, "
+                     "Isles of Scilly), each weighted like any other.")
+    if sample.comparison_group.endswith("_2025"):
+        notes.append("DfE's 2025 neighbour model was built on data from after the pilot began.")
     notes.extend(extra)
     if fast:
-        notes.append(f"FAST TEST MODE: at most {FAST_RANDOM_ASSIGNMENTS} random assignments and {FAST_MAX_PLACEBO_DONORS} "
-                     "synthetic-control placebos; not for publication.")
+        notes.append(f"FAST TEST MODE: at most {FAST_RANDOM_ASSIGNMENTS} random assignments and "
+                     f"{FAST_MAX_PLACEBO_DONORS} synthetic-control placebos; not for publication.")
     return " ".join(n for n in notes if n)
 
 
-def estimate_sample(sample: Sample, la_years: pd.DataFrame, names: dict, planted: float | None,
-                    reference_year: int, fast: bool, synthetic_data: bool = False) -> tuple[list[dict], list[dict], list[dict]]:
+def published_decimals(values: pd.Series) -> int:
+    """How many decimals the published values carry (KS2 percentages 0, Attainment 8 one, absence two)."""
+    for decimals in range(7):
+        if np.allclose(values, values.round(decimals), atol=1e-9):
+            return decimals
+    return 6
+
+
+def estimate_sample(sample: Sample, la_years: pd.DataFrame, context: dict, planted: float | None,
+                    reference_year: int, fast: bool, synthetic_data: bool = False,
+                    pupils: dict[int, float] | None = None) -> tuple[list[dict], list[dict], list[dict]]:
     """DiD with randomization inference (every specification); synthetic control and the event
     study (main specification only)."""
     from orchestration.la_inference import did_randomization, event_study_randomization
@@ -168,16 +196,24 @@ def estimate_sample(sample: Sample, la_years: pd.DataFrame, names: dict, planted
     draws = FAST_RANDOM_ASSIGNMENTS if fast else RANDOM_ASSIGNMENTS
     did = did_randomization(sample.panel, sample.post_from, max_enumerated=MAX_ENUMERATED, draws=draws, seed=SEED,
                             alpha=ALPHA)
+    names = context["names"]
     used = sample.panel[~sample.panel.unit.isin(set(did.units_dropped or ()))]
     pre_years = sorted(set(used.year[used.year < sample.post_from]))
     post_years = sorted(set(used.year[used.year >= sample.post_from]))
     n_treated = int(used.loc[used.treated, "unit"].nunique())
-    n_comparators = int(used.loc[~used.treated, "unit"].nunique())
+    comparators = set(used.loc[~used.treated, "unit"])
+    n_comparators = len(comparators)
     common = {"measure": sample.measure, "comparison_group": sample.comparison_group,
               "specification": sample.specification, "n_treated_las": n_treated, "n_comparator_las": n_comparators,
               "pre_years": _years_text(pre_years), "post_years": _years_text(post_years),
               "n_pre_years": len(pre_years), "n_post_years": len(post_years), "planted_effect": planted}
-    extra = []
+    extra = [f"{did.n_assignments:,} randomization assignments ("
+             + (f"every set of {n_treated} LAs" if did.enumerated else f"sets of {n_treated} LAs drawn at random")
+             + f" from the {n_treated + n_comparators} in the sample): no p-value can be below "
+             f"{did.min_p_value:.4f}."]
+    if did.min_p_value > ALPHA:
+        extra.append("Too few LAs for the randomization test to reject anything at 5%: the interval cannot exclude "
+                     "any effect.")
     if did.units_dropped:
         extra.append(f"{len(did.units_dropped)} LA(s) without both pre- and post-pilot values left out: "
                      + ", ".join(names.get(u, str(u)) for u in did.units_dropped) + ".")
@@ -195,8 +231,8 @@ def estimate_sample(sample: Sample, la_years: pd.DataFrame, names: dict, planted
                       else "randomization inference, random assignments drawn"),
         "n_assignments": did.n_assignments, "min_p_value": did.min_p_value,
         "pre_rmspe": None, "donor_weights": None,
-        "caveats": caveats(sample, n_treated, n_comparators, pre_years, post_years, did.n_assignments,
-                           did.min_p_value, extra, fast, synthetic_data)}]
+        "caveats": caveats(sample, context, n_treated, comparators, pre_years, post_years, extra, fast,
+                           synthetic_data)}]
     events, paths = [], []
     if sample.specification != "main":
         return estimates, events, paths
@@ -204,25 +240,45 @@ def estimate_sample(sample: Sample, la_years: pd.DataFrame, names: dict, planted
     from orchestration.la_synthetic_control import synthetic_control
 
     cap = FAST_MAX_PLACEBO_DONORS if fast else MAX_PLACEBO_DONORS
-    for result in synthetic_control(sample.panel, sample.post_from, placebo=True, max_placebo_donors=cap):
-        weights = {names.get(int(u), str(u)): round(float(w), 3) for u, w in
-                   sorted(result.donor_weights.items(), key=lambda kv: -kv[1])}
+    # The fit cannot be better than the published rounding: the ratio divides by no less than the
+    # rounding error's RMS (10^-decimals / sqrt 12), and placebos fitted more than five times worse
+    # than the treated unit are left out of its ranking (Abadie, Diamond and Hainmueller 2010).
+    floor = 10.0 ** -published_decimals(sample.panel.value) / np.sqrt(12)
+    treated_las = sorted(set(sample.panel.unit[sample.panel.treated]))
+    weights = pupils if pupils and all(pupils.get(u) for u in treated_las) else None
+    weighting = (f"pupil-weighted by the {context['pupil_year']} census" if weights
+                 else "equally weighted: no census pupil counts for the treated LAs")
+    for result in synthetic_control(sample.panel, sample.post_from, placebo=True, max_placebo_donors=cap,
+                                    weights=weights, rmspe_floor=floor, max_placebo_pre_rmspe_multiple=5.0):
+        donor_weights = {names.get(int(u), str(u)): round(float(w), 3) for u, w in
+                         sorted(result.donor_weights.items(), key=lambda kv: -kv[1])}
         unit = result.treated_unit
-        unit_name = names.get(int(unit), unit) if str(unit).isdigit() else str(unit)
-        fit_note = (f"Pre-period fit RMSPE {result.pre_rmspe:.3g} over {result.n_pre_years} year(s); "
-                    f"{result.n_donors} donor LAs, {result.n_placebos} placebo fits"
-                    + (f" (capped at the {cap} donors closest before the pilot)"
-                       if result.n_placebos < result.n_donors else "") + ".")
+        unit_name = names.get(int(unit), unit) if str(unit).isdigit() else f"{unit}, {weighting}"
+        informative = result.n_pre_years >= MIN_SYNTH_PRE_YEARS and result.placebo_p_value is not None
+        notes = [f"Synthetic control: pre-period fit RMSPE {result.pre_rmspe:.3g} over {result.n_pre_years} "
+                 f"year(s) from {result.n_donors} donor LAs; the post/pre ratio divides by no less than "
+                 f"{floor:.3g}, the published values' rounding error."]
+        if informative:
+            notes.append(f"Placebo-in-space p-value over {result.n_placebos} donor placebos (donors refitted as if "
+                         f"treated{f', the {cap} closest before the pilot' if len(result.placebo_donors) < result.n_donors else ''}"
+                         "; those fitted over five times worse left out): no p-value can be below "
+                         f"{1 / (result.n_placebos + 1):.3f}.")
+        else:
+            notes.append(f"With {result.n_pre_years} pre-pilot year(s) and {result.n_donors} donors the pre-period "
+                         "is fitted almost exactly whatever the truth, so the donor weights are one of many exact "
+                         "fits and no placebo p-value is given: read the gap path, not a test.")
         estimates.append(common | {
             "method": "synthetic_control", "treated_unit": unit_name,
             "estimate": result.average_post_gap, "ci_low": None, "ci_high": None,
-            "p_value": result.placebo_p_value, "inference": "placebo in space (post/pre RMSPE ratio rank)",
-            "n_assignments": result.n_placebos + 1, "min_p_value": 1 / (result.n_placebos + 1),
-            "pre_rmspe": result.pre_rmspe, "donor_weights": json.dumps(weights, ensure_ascii=False),
+            "p_value": result.placebo_p_value if informative else None,
+            "inference": ("placebo in space (post/pre RMSPE ratio rank)" if informative
+                          else "none: too few pre-pilot years for a placebo test"),
+            "n_assignments": result.n_placebos + 1 if informative else None,
+            "min_p_value": 1 / (result.n_placebos + 1) if informative else None,
+            "pre_rmspe": result.pre_rmspe, "donor_weights": json.dumps(donor_weights, ensure_ascii=False),
             "n_pre_years": result.n_pre_years, "n_post_years": result.n_post_years,
-            "caveats": fit_note + " " + caveats(sample, n_treated, n_comparators, pre_years, post_years,
-                                                result.n_placebos + 1, 1 / (result.n_placebos + 1), [], fast,
-                                                synthetic_data)})
+            "caveats": " ".join(notes) + " " + caveats(sample, context, n_treated, comparators, pre_years, post_years,
+                                                      [], fast, synthetic_data)})
         for row in result.gaps.itertuples(index=False):
             paths.append({"measure": sample.measure, "comparison_group": sample.comparison_group,
                           "treated_unit": unit_name, "academic_year": label(int(row.year)),
@@ -237,12 +293,14 @@ def estimate_sample(sample: Sample, la_years: pd.DataFrame, names: dict, planted
                                           alpha=ALPHA)
         events.append({"measure": sample.measure, "comparison_group": sample.comparison_group,
                        "academic_year": label(reference_year), "years_from_reference": 0, "is_reference_year": True,
-                       "is_post_pilot": reference_year >= sample.post_from, "estimate": 0.0, "band_low": None,
+                       "is_post_pilot": reference_year >= sample.post_from,
+                       "is_partly_exposed": reference_year == sample.partly_exposed, "estimate": 0.0, "band_low": None,
                        "band_high": None, "p_value": None, "n_assignments": None})
         for row in study.itertuples(index=False):
             events.append({"measure": sample.measure, "comparison_group": sample.comparison_group,
                            "academic_year": label(int(row.year)), "years_from_reference": int(row.year) - reference_year,
                            "is_reference_year": False, "is_post_pilot": int(row.year) >= sample.post_from,
+                           "is_partly_exposed": int(row.year) == sample.partly_exposed,
                            "estimate": _finite(row.estimate), "band_low": _finite(row.band_low),
                            "band_high": _finite(row.band_high), "p_value": _finite(row.p_value),
                            "n_assignments": int(row.n_assignments)})
@@ -254,14 +312,14 @@ ESTIMATE_COLUMNS = {
     "comparison_group": ("VARCHAR", "Comparator set: statistical_neighbours (DfE 2021 model), statistical_neighbours_2025, named_single_la, all_other_las."),
     "specification": ("VARCHAR", "main; before_ca_merger (LAs that joined the treated LAs' combined authority kept, series stopped before); without_eia (Education Investment Areas left out)."),
     "method": ("VARCHAR", "did_randomization (LA and year fixed effects, each LA once) or synthetic_control (pysyncon)."),
-    "treated_unit": ("VARCHAR", "all treated LAs (DiD); for synthetic control each treated LA and 'treated aggregate' (their equally weighted mean)."),
+    "treated_unit": ("VARCHAR", "all treated LAs (DiD); for synthetic control each treated LA, and the treated aggregate (pupil-weighted by the reference year's census where it has the treated LAs' pupils; the label says which)."),
     "estimate": ("DOUBLE", "Effect after the pilot began, in the measure's units (DiD coefficient; synthetic control: mean post-pilot gap, treated minus synthetic)."),
     "ci_low": ("DOUBLE", "DiD: lower end of the 95% randomization interval (effects not rejected at 5%, by test inversion). NULL for synthetic control."),
     "ci_high": ("DOUBLE", "DiD: upper end of the 95% randomization interval."),
-    "p_value": ("DOUBLE", "DiD: exact randomization p-value (share of assignments with an effect at least as large). Synthetic control: placebo-in-space p-value (rank of the post/pre RMSPE ratio)."),
+    "p_value": ("DOUBLE", "DiD: exact randomization p-value (share of assignments with an effect at least as large). Synthetic control: placebo-in-space p-value (rank of the post/pre RMSPE ratio); NULL with fewer than 3 pre-pilot years, where the pre-period is fitted exactly and the test means nothing."),
     "inference": ("VARCHAR", "How the p-value and interval were obtained."),
-    "n_assignments": ("INTEGER", "Assignments (DiD) or units in the placebo ranking (synthetic control) the p-value is computed over."),
-    "min_p_value": ("DOUBLE", "The smallest p-value this design can give."),
+    "n_assignments": ("INTEGER", "Assignments (DiD) or units in the placebo ranking (synthetic control) the p-value is computed over; NULL where no test is given."),
+    "min_p_value": ("DOUBLE", "The smallest p-value this design can give; NULL where no test is given."),
     "n_treated_las": ("INTEGER", "Treated LAs in the sample."),
     "n_comparator_las": ("INTEGER", "Comparator LAs in the sample."),
     "pre_years": ("VARCHAR", "Pre-pilot academic years used."),
@@ -281,6 +339,7 @@ EVENT_COLUMNS = {
     "years_from_reference": ("INTEGER", "Years after (negative: before) the reference year."),
     "is_reference_year": ("BOOLEAN", "The reference year (evaluation_settings.event_study_reference_year): estimate fixed at 0."),
     "is_post_pilot": ("BOOLEAN", "The year starts after the pilot began."),
+    "is_partly_exposed": ("BOOLEAN", "The year the pilot began in (2021/22): neither a pre-trend test nor a full post year."),
     "estimate": ("DOUBLE", "Treated-minus-comparator difference that year relative to the reference year (LA and year fixed effects)."),
     "band_low": ("DOUBLE", "2.5th percentile of that year's coefficient over the randomization assignments: what chance alone produces."),
     "band_high": ("DOUBLE", "97.5th percentile of the same."),
@@ -306,9 +365,10 @@ _WORK: tuple | None = None
 
 
 def _estimate_nth(index: int):
-    samples_, la_years, names, planted, reference_year, fast, synthetic = _WORK
+    samples_, la_years, context, planted, reference_year, fast, synthetic, pupils = _WORK
     sample = samples_[index]
-    return estimate_sample(sample, la_years, names, planted.get(sample.measure), reference_year, fast, synthetic)
+    return estimate_sample(sample, la_years, context, planted.get(sample.measure), reference_year, fast, synthetic,
+                           pupils)
 
 
 def _estimate_all(work: tuple, workers: int | None) -> list:
@@ -339,16 +399,26 @@ def run(build_db: str, planted: dict[str, float], fast: bool = False, workers: i
     with duckdb.connect(build_db, read_only=True) as con:
         la_years = con.execute(
             "select y.la_code, y.la_name, y.academic_year, y.measure, y.value, y.comparable, y.is_treated_la, "
-            "y.shares_ca_with_treated_la, y.is_education_investment_area, y.data_provenance "
+            "y.is_post_pilot, y.is_partly_exposed, y.shares_ca_with_treated_la, y.is_education_investment_area, "
+            "y.data_provenance "
             "from main.fct_la_year as y join reference.la_indicator_measures as m using (measure) "
             "where y.area_level = 'la' and m.estimated order by all").df()
         groups = con.execute("select la_code, comparison_group, group_role from intermediate.int_comparison_groups "
                              "order by all").df()
         settings = dict(con.execute("select setting, value from reference.evaluation_settings").fetchall())
+        # Pupils on roll per LA in the census of the reference year (pre-pilot): the treated
+        # aggregate's weights in the synthetic control.
+        pupil_year = settings["event_study_reference_year"]
+        pupils = dict(con.execute("select la_code, sum(pupils_on_roll) from staging.stg_dfe__census "
+                                  "where academic_year = ? group by la_code", [pupil_year]).fetchall())
     provenance = la_years.data_provenance.iloc[0] if len(la_years) else None
-    all_samples, context = samples(la_years, groups, settings["pilot_start_date"])
+    if la_years.empty or not la_years.is_post_pilot.any():
+        all_samples, context = [], {}
+    else:
+        all_samples, context = samples(la_years, groups)
+    context["pupil_year"] = pupil_year
     reference_year = int(settings["event_study_reference_year"][:4])
-    work = (all_samples, la_years, context["names"], planted, reference_year, fast, "SYNTHETIC" in str(provenance))
+    work = (all_samples, la_years, context, planted, reference_year, fast, "SYNTHETIC" in str(provenance), pupils)
     estimates, events, paths = [], [], []
     for e, v, p in _estimate_all(work, workers):
         estimates += e

@@ -68,7 +68,7 @@ class SynthResult:
     gaps: pd.DataFrame  # year, treated, synthetic, gap, is_post
     average_post_gap: float
     placebo_p_value: float | None  # None when placebo=False or no placebo could be fitted
-    n_placebos: int
+    n_placebos: int  # placebos in this unit's ranking (after max_placebo_pre_rmspe_multiple)
     n_donors: int
     n_pre_years: int
     n_post_years: int
@@ -155,11 +155,18 @@ def _choose_placebos(wide: pd.DataFrame, targets: dict[str, pd.Series], donors: 
 
 
 def synthetic_control(panel: pd.DataFrame, post_from: int, *, weights: dict[int, float] | None = None,
-                      placebo: bool = True, max_placebo_donors: int | None = None) -> list[SynthResult]:
+                      placebo: bool = True, max_placebo_donors: int | None = None, rmspe_floor: float = TINY,
+                      max_placebo_pre_rmspe_multiple: float | None = None) -> list[SynthResult]:
     """One SynthResult per treated LA (in unit order), then one for the treated aggregate.
 
     panel: columns unit (LA code), year (start year of the academic year), value, treated (bool).
     weights: unit -> weight (e.g. pupils) for the aggregate; equal weights if None.
+    rmspe_floor: the smallest pre-period RMSPE the post/pre ratio divides by, for the treated unit and
+      the placebos alike. With few pre years and many donors the pre-period is fitted "exactly", and
+      the ratio would then rank optimiser tolerances; a floor at the published values' rounding error
+      keeps it a comparison of post-period gaps against what the data can resolve.
+    max_placebo_pre_rmspe_multiple: leave out of a treated unit's ranking the placebos whose pre-period
+      fit is more than this many times worse than its own (Abadie, Diamond and Hainmueller 2010).
     """
     if (panel.groupby("unit")["treated"].nunique() > 1).any():
         raise ValueError("treated must be constant within each unit")
@@ -192,21 +199,27 @@ def synthetic_control(panel: pd.DataFrame, post_from: int, *, weights: dict[int,
     placebo_donors, selection = (_choose_placebos(wide, targets, donors, ~is_post, max_placebo_donors)
                                  if placebo else ([], "placebo=False"))
     # Fit each placebo donor once, from the other donors; the ratios serve every treated unit.
-    placebo_ratios = np.array([fit_one(wide[d], donor_paths.drop(columns=d), is_post).ratio for d in placebo_donors])
+    placebo_fits = [fit_one(wide[d], donor_paths.drop(columns=d), is_post) for d in placebo_donors]
+    placebo_pre = np.array([max(f.pre_rmspe, rmspe_floor) for f in placebo_fits])
+    placebo_ratios = np.array([f.post_rmspe for f in placebo_fits]) / placebo_pre if placebo_fits else np.array([])
 
     results = []
     for label, path in targets.items():
         fit = fit_one(path, donor_paths, is_post)
         gaps = pd.DataFrame({"year": years, "treated": path.to_numpy(), "synthetic": fit.synthetic,
                              "gap": path.to_numpy() - fit.synthetic, "is_post": is_post})
-        p_value = (float((1 + np.sum(placebo_ratios >= fit.ratio)) / (1 + len(placebo_ratios)))
-                   if len(placebo_ratios) else None)
+        own_pre = max(fit.pre_rmspe, rmspe_floor)
+        ratio = fit.post_rmspe / own_pre
+        ranked = placebo_ratios
+        if max_placebo_pre_rmspe_multiple is not None and len(ranked):
+            ranked = ranked[placebo_pre <= max_placebo_pre_rmspe_multiple * own_pre]
+        p_value = float((1 + np.sum(ranked >= ratio)) / (1 + len(ranked))) if len(ranked) else None
         donor_weights = {d: round(float(w), WEIGHT_DECIMALS) for d, w in zip(donors, fit.weights)
                          if w > WEIGHT_THRESHOLD}
         results.append(SynthResult(
             treated_unit=label, donor_weights=donor_weights, pre_rmspe=fit.pre_rmspe, post_rmspe=fit.post_rmspe,
-            rmspe_ratio=fit.ratio, gaps=gaps, average_post_gap=float(gaps.loc[is_post, "gap"].mean()),
-            placebo_p_value=p_value, n_placebos=len(placebo_ratios), n_donors=len(donors),
+            rmspe_ratio=ratio, gaps=gaps, average_post_gap=float(gaps.loc[is_post, "gap"].mean()),
+            placebo_p_value=p_value, n_placebos=len(ranked), n_donors=len(donors),
             n_pre_years=int((~is_post).sum()), n_post_years=int(is_post.sum()), donors_dropped=dropped,
             placebo_donors=tuple(placebo_donors), placebo_selection=selection,
             weighting=weighting if label == AGGREGATE_LABEL else None))

@@ -159,3 +159,23 @@ def test_deterministic():
 def test_too_few_pre_years_is_an_error():
     with pytest.raises(ValueError, match="pre years"):
         synthetic_control(planted_panel(SEED, tau=0.0), post_from=2015)
+
+
+def test_the_ratio_divides_by_no_less_than_the_floor():
+    """An exact pre-period fit (pre RMSPE ~0) would make every ratio astronomically large and the rank
+    a comparison of optimiser tolerances: with a floor the ratio is post RMSPE over the floor."""
+    result = synthetic_control(planted_panel(SEED, 3.0), POST_FROM, rmspe_floor=0.3)[0]
+    assert result.pre_rmspe < 1e-3
+    assert result.rmspe_ratio == pytest.approx(result.post_rmspe / 0.3)
+    assert result.placebo_p_value == pytest.approx(1 / (1 + N_DONORS))  # a 3-point gap still ranks first
+    no_effect = synthetic_control(planted_panel(SEED, 0.0), POST_FROM, rmspe_floor=0.3)[0]
+    assert no_effect.placebo_p_value > 0.2  # without the floor, optimiser noise alone decides the rank
+
+
+def test_placebos_fitted_much_worse_than_the_treated_unit_are_left_out_of_its_ranking():
+    everyone = synthetic_control(planted_panel(SEED, 3.0, treated_shock_sd=0.3), POST_FROM)[0]
+    close = synthetic_control(planted_panel(SEED, 3.0, treated_shock_sd=0.3), POST_FROM,
+                              max_placebo_pre_rmspe_multiple=1.0)[0]
+    assert close.n_placebos < everyone.n_placebos == N_DONORS
+    ranks = close.placebo_p_value * (1 + close.n_placebos)  # p = (1 + placebos ranked above) / (1 + n)
+    assert ranks == pytest.approx(round(ranks)) and 1 <= round(ranks) <= 1 + close.n_placebos

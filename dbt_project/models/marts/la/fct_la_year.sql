@@ -42,10 +42,42 @@ derived as (
     where measures.minus_lait_measure_code is not null
 ),
 
-la_years as (
+published as (
     select * from direct
     union all
     select * from derived
+),
+
+-- Every measure for every area and year LAIT covers: a year LAIT has no row for (Progress 8 in
+-- 2024/25) is present, with value_status 'not_published', rather than silently missing.
+areas as (
+    select area_code, academic_year, any_value(area_level) as area_level, any_value(area_name) as area_name,
+           any_value(region_name) as region_name
+    from published
+    group by area_code, academic_year
+),
+
+measure_facts as (
+    select measure, any_value(higher_is_better) as higher_is_better, any_value(source_measure_code) as source_measure_code
+    from published
+    group by measure
+),
+
+la_years as (
+    select
+        areas.area_code, areas.area_level, areas.area_name, areas.region_name, areas.academic_year,
+        measure_facts.measure,
+        published.value,
+        coalesce(published.value_status, 'not_published') as value_status,
+        measure_facts.higher_is_better,
+        measure_facts.source_measure_code,
+        published._source_file, published._source_rows, published._snapshot_sha256
+    from areas
+    cross join measure_facts
+    left join published
+        on published.area_code = areas.area_code
+       and published.academic_year = areas.academic_year
+       and published.measure = measure_facts.measure
 ),
 
 la_names as (
@@ -105,6 +137,11 @@ select
         as arrangement_name,
     la_years.area_code in (select la_code from treated_las) as is_treated_la,
     make_date(cast(left(la_years.academic_year, 4) as integer), 9, 1) > settings.pilot_start_date as is_post_pilot,
+    -- the year the pilot began in: partly exposed, neither before nor after
+    settings.pilot_start_date >= make_date(cast(left(la_years.academic_year, 4) as integer), 9, 1)
+        and settings.pilot_start_date < make_date(cast(left(la_years.academic_year, 4) as integer) + 1, 9, 1)
+        and settings.pilot_start_date > make_date(cast(left(la_years.academic_year, 4) as integer), 9, 1)
+        as is_partly_exposed,
     sharing_ca.area_code is not null as shares_ca_with_treated_la,
     la_years.area_code in (select la_code from {{ ref('education_investment_areas') }}) as is_education_investment_area,
     la_years.measure,
