@@ -50,7 +50,8 @@ GB = 1e9
 PROGRESS = re.compile(r"^\[\s*(?P<t>[\d.]+)s\] (?P<stage>\S+)\s+(?P<message>.*)$")
 ROWS = re.compile(r"([\d,]+) rows")
 STEP_TIMING = re.compile(r"^\s+(?P<step>\S+)\s+(?P<s>[\d.]+)s$")
-EVALUATION_MARTS = ("fct_did_estimates", "fct_event_study")  # written by the estimates, not by dbt
+EVALUATION_MARTS = ("fct_did_estimates", "fct_event_study", "fct_la_estimates", "fct_la_event_study",
+                    "fct_la_synthetic_paths")  # written by the estimates, not by dbt
 
 TARGETS_TEXT = """national build <= 20 s wall and <= 1.2 GB peak; no-change rebuild <= 5 s;
 x10 data in <= 8x the national time and <= 4 GB; transform >= 10x faster than the pandas script"""
@@ -63,8 +64,9 @@ How each figure is defined:
              (polled every 0.1 s; absent when the demo was already there); land + raw checks = to
              `dbt building` (pull, snapshot, land every dataset, Great Expectations on raw tables);
              dbt build = `dbt building` to `dbt build finished` (seeds, models, tests); mart checks
-             + estimates = to the `evaluation` line (Great Expectations on marts, difference in
-             differences, event study); publish = to the `publish` line (hashes, manifest, Parquet/
+             + LA-level estimates = to the `la-evaluation` line (Great Expectations on marts, the
+             LA-level DiD, synthetic control and event study); school-level estimates = to the
+             `evaluation` line (difference in differences, event study); publish = to the `publish` line (hashes, manifest, Parquet/
              CSV/XLSX exports, atomic rename); end = to process exit (timings, Dagster teardown).
              A build that finds nothing changed prints no stage lines: one stage, the whole run.
              A progress line the bench does not know ends a stage named `until <its stage>`.
@@ -79,9 +81,9 @@ How each figure is defined:
   rows/s     rows the stage processed / its wall time. demo generation: school and summary rows
              written (= the rows later landed); land + raw checks: rows landed (sum of the raw/*
              progress lines); dbt build: rows of the marts dbt built (run_manifest.json, all marts
-             except fct_did_estimates and fct_event_study); mart checks + estimates: rows of
-             fct_school_year (the panel the estimates read); publish: rows of every mart (hashed
-             and exported). Other stages: none.
+             except the five the estimates write); mart checks + LA-level estimates: rows of
+             fct_la_year; school-level estimates: rows of fct_school_year (the panels the estimates
+             read); publish: rows of every mart (hashed and exported). Other stages: none.
   peak RSS target: compared with the tree peak (the memory the build needs at once)."""
 
 
@@ -224,7 +226,8 @@ KNOWN_ENDS = {  # progress line (stage, message prefix) -> the stage it ends
     ("definitions", ""): "startup",
     ("dbt", "building"): "land + raw checks",
     ("dbt", "build finished"): "dbt build",
-    ("evaluation", ""): "mart checks + estimates",
+    ("la-evaluation", ""): "mart checks + LA-level estimates",
+    ("evaluation", ""): "school-level estimates",
     ("publish", ""): "publish",
 }
 
@@ -262,7 +265,8 @@ def stages(result: BuildResult) -> list[dict]:
         "demo generation": landed,
         "land + raw checks": landed,
         "dbt build": sum(r for name, r in marts.items() if name not in EVALUATION_MARTS) if marts else None,
-        "mart checks + estimates": marts.get("fct_school_year"),
+        "mart checks + LA-level estimates": marts.get("fct_la_year"),
+        "school-level estimates": marts.get("fct_school_year"),
         "publish": sum(marts.values()) if marts else None,
     }
     out, start = [], 0.0

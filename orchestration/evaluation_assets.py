@@ -44,7 +44,7 @@ def la_evaluation_estimates(context: dg.AssetExecutionContext, localed: LocalEDR
     # any estimation code has run.
     counts = run_module_in_subprocess("orchestration.la_evaluation", str(localed.build_db(context.run_id)), planted,
                                       fast=localed.fast)
-    say("la evaluation", f"{counts['estimates']} LA-level estimates, {counts['event_study_rows']} event-study rows, "
+    say("la-evaluation", f"{counts['estimates']} LA-level estimates, {counts['event_study_rows']} event-study rows, "
                          f"{counts['synthetic_path_rows']} synthetic-control path rows in "
                          f"{time.monotonic() - started:.1f}s")
     return dg.MaterializeResult(metadata={**counts, "duration_s": round(time.monotonic() - started, 2)})
