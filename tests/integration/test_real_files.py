@@ -122,3 +122,46 @@ def test_a_malformed_real_file_stops_the_run_naming_file_and_column(shared_dfe, 
     assert result.returncode == 1
     assert "2018-2019/850_ks2final.csv" in result.stderr and "PTRWM_EXP" in result.stderr
     assert published.read_bytes() == before
+
+
+def test_the_panel_keeps_every_result_of_every_la_level_file(mirror_build):
+    """For every LA-level KS2/KS4 download, the panel's cohort-weighted LA aggregate of fct_school_year
+    equals the same file's state-funded school rows (cohort >= 6) within 0.1: a result published under a
+    school's old URN in the year it converted is not lost."""
+    sql = """
+    with file_rows as (
+        select '{ds}' as dataset, raw._source_file, raw.academic_year, raw.la_code::int as la_code,
+               try_cast(replace(trim(raw.{value}), '%', '') as double) as value,
+               try_cast(trim(raw.cohort) as double) as cohort
+        from raw.{ds} as raw
+        join staging.stg_dfe__{ds}_results as school on school.urn = raw.urn::int
+                                                    and school.academic_year = raw.academic_year
+        where raw.record_level = 'school' and school.is_state_funded
+          and regexp_matches(raw._source_file, '/[0-9]{{3}}_')
+    ),
+    files as (
+        select _source_file, academic_year, la_code, sum(value * cohort) / sum(cohort) as file_value
+        from file_rows where value is not null and cohort >= 6 group by all
+    ),
+    panel as (
+        select academic_year, la_code, sum({panel} * {ds}_cohort) / sum({ds}_cohort) as panel_value
+        from main.fct_school_year where {panel} is not null and {ds}_cohort >= 6 group by all
+    )
+    select files.*, panel.panel_value from files left join panel using (academic_year, la_code) order by 1
+    """
+    with duckdb.connect(str(mirror_build["warehouse"]), read_only=True) as con:
+        rows = con.execute(sql.format(ds="ks2", value="rwm_expected_pct", panel="ks2_rwm_expected_pct")).fetchall()
+        rows += con.execute(sql.format(ds="ks4", value="attainment8", panel="ks4_attainment8")).fetchall()
+        assert len(rows) == 13  # KS2 850/936 x 3 years; KS4 815/850/936 2016/17-2017/18 and 936 2018/19
+        for source_file, year, la, file_value, panel_value in rows:
+            assert panel_value == pytest.approx(file_value, abs=0.1), (source_file, file_value, panel_value)
+        # Schools named in the audit keep the results published under their pre-conversion URN.
+        kept = dict(con.execute("""
+            select raw.urn, panel.ks4_attainment8 from raw.ks4_provisional as raw
+            join intermediate.int_school_urns_linked as k on k.urn = raw.urn::int
+            join main.fct_school_year as panel on panel.school_key = k.school_key
+                                              and panel.academic_year = raw.academic_year
+            where raw.academic_year = '2018/19' and raw.urn in ('121674', '121675', '121678', '108531')""").fetchall())
+    # George Pindar, Graham School and Northallerton School (North Yorkshire, converted in 2018/19);
+    # Newcastle 108531 -> 146752 (Attainment 8 45.7, cohort 259)
+    assert kept == {"121674": 30.7, "121675": 35.4, "121678": 44.6, "108531": 45.7}

@@ -1,34 +1,67 @@
--- One row per school (school_key) per academic year, joining every dataset through the URN in
--- force that year. Where two URNs of one school_key appear in the same year, the later URN wins.
+-- One row per school (school_key) per academic year. Each dataset's row is taken from whichever
+-- URN of the school published it that year, not only from the URN in force: a school that
+-- converts during a year publishes its results under the old URN, and those results are kept.
+-- The stated rule when two URNs of one school both publish a dataset in one year (e.g. a school
+-- listed under both URNs): keep the row with the larger cohort (pupils on roll for absence and
+-- census; the later URN on a tie) and count the URNs in <dataset>_urns_published, so it is flagged,
+-- never silently lost.
+{%- set datasets = [
+    ('ks2', 'stg_dfe__ks2_results', 'cohort', 'is_state_funded'),
+    ('ks4', 'stg_dfe__ks4_results', 'cohort', 'is_state_funded'),
+    ('absence', 'stg_dfe__absence', none, none),
+    ('census', 'stg_dfe__census', 'pupils_on_roll', none),
+    ('spine', 'stg_dfe__school_information', none, none),
+] %}
 with keys as (
     select urn, school_key from {{ ref('int_school_urns_linked') }}
 ),
 
-school_years as (
-    select academic_year, urn, la_code from {{ ref('stg_dfe__ks2_results') }} where is_state_funded
-    union
-    select academic_year, urn, la_code from {{ ref('stg_dfe__ks4_results') }} where is_state_funded
-    union
-    select academic_year, urn, la_code from {{ ref('stg_dfe__absence') }}
-    union
-    select academic_year, urn, la_code from {{ ref('stg_dfe__census') }}
+census_pupils as (
+    select urn, academic_year, pupils_on_roll from {{ ref('stg_dfe__census') }}
 ),
-
-urn_years as (
+{% for name, model, size, filter in datasets %}
+{{ name }}_urns as (
     select
-        coalesce(keys.school_key, school_years.urn) as school_key,
-        school_years.academic_year,
-        school_years.urn,
-        -- an LA code per school-year: any dataset's (they agree for the same URN and year)
-        max(school_years.la_code) as la_code
-    from school_years
-    left join keys on keys.urn = school_years.urn
-    group by 1, 2, 3
+        coalesce(keys.school_key, rows.urn) as school_key,
+        rows.*,
+        {%- if size %}
+        rows.{{ size }} as row_size
+        {%- elif name == 'absence' %}
+        census_pupils.pupils_on_roll as row_size
+        {%- else %}
+        null::double as row_size
+        {%- endif %}
+    from {{ ref(model) }} as rows
+    left join keys on keys.urn = rows.urn
+    {%- if name == 'absence' %}
+    left join census_pupils on census_pupils.urn = rows.urn and census_pupils.academic_year = rows.academic_year
+    {%- endif %}
+    {%- if filter %}
+    where rows.{{ filter }}
+    {%- endif %}
 ),
 
+{{ name }} as (
+    select
+        *,
+        count(*) over (partition by school_key, academic_year) as urns_published
+    from {{ name }}_urns
+    qualify row_number() over (partition by school_key, academic_year
+                               order by row_size desc nulls last, urn desc) = 1
+),
+{% endfor %}
+school_years as (
+    {%- for name, model, size, filter in datasets if name != 'spine' %}
+    select school_key, academic_year, urn, la_code from {{ name }}_urns
+    {% if not loop.last %}union all{% endif %}
+    {%- endfor %}
+),
+
+-- The URN in force: the latest URN of the school with any row that year, and its LA code.
 keyed as (
-    select * from urn_years
-    qualify row_number() over (partition by school_key, academic_year order by urn desc) = 1
+    select school_key, academic_year, urn, la_code
+    from school_years
+    qualify row_number() over (partition by school_key, academic_year order by urn desc, la_code desc) = 1
 )
 
 select
@@ -72,10 +105,18 @@ select
     census.fsm_ever_pct,
     census.eal_pct,
     census.sen_support_pct,
-    census.sen_ehcp_pct
+    census.sen_ehcp_pct,
+    -- which URN each dataset's row came from, and how many URNs of the school published it that
+    -- year (2 or more: the larger cohort was kept, see the rule above)
+    ks2.urn as ks2_urn,
+    ks2.urns_published as ks2_urns_published,
+    ks4.urn as ks4_urn,
+    ks4.urns_published as ks4_urns_published,
+    absence.urn as absence_urn,
+    absence.urns_published as absence_urns_published,
+    census.urn as census_urn,
+    census.urns_published as census_urns_published
 from keyed
-left join {{ ref('stg_dfe__ks2_results') }} as ks2 on ks2.urn = keyed.urn and ks2.academic_year = keyed.academic_year and ks2.is_state_funded
-left join {{ ref('stg_dfe__ks4_results') }} as ks4 on ks4.urn = keyed.urn and ks4.academic_year = keyed.academic_year and ks4.is_state_funded
-left join {{ ref('stg_dfe__absence') }} as absence on absence.urn = keyed.urn and absence.academic_year = keyed.academic_year
-left join {{ ref('stg_dfe__census') }} as census on census.urn = keyed.urn and census.academic_year = keyed.academic_year
-left join {{ ref('stg_dfe__school_information') }} as spine on spine.urn = keyed.urn and spine.academic_year = keyed.academic_year
+{%- for name, model, size, filter in datasets %}
+left join {{ name }} on {{ name }}.school_key = keyed.school_key and {{ name }}.academic_year = keyed.academic_year
+{%- endfor %}
