@@ -46,6 +46,7 @@ def build(args: argparse.Namespace) -> int:
         demo_planted_effects=_demo_effects(args.demo_effect),
         partial=args.partial,
         demo_scale=args.demo_scale,
+        demo_seed=args.demo_seed,
         fast=args.fast,
     )
     started = time.monotonic()
@@ -176,7 +177,7 @@ def check_delivery(args) -> int:
     return check_delivery_files([Path(f) for f in args.files], warehouse)
 
 
-def main(argv: list[str] | None = None) -> int:
+def command_line() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="localed", description="LocalED Warehouse")
     verbs = parser.add_subparsers(dest="verb", required=True)
     b = verbs.add_parser("build", help="pull, land, check, build and publish the warehouse")
@@ -189,6 +190,9 @@ def main(argv: list[str] | None = None) -> int:
                    help="demo only: planted effects, e.g. ks2_rwm_expected_pct=0 (defaults: +2.0, +1.0, -0.5)")
     b.add_argument("--demo-scale", type=int, default=1, metavar="N",
                    help="demo only, for benchmarks: N times the demo's data")
+    b.add_argument("--demo-seed", type=int, default=0, metavar="N",
+                   help="demo only: another synthetic population and outcomes (recorded in the manifest; "
+                        "the default is the documented demo's seed)")
     b.add_argument("--fast", action="store_true",
                    help="for tests: fewer bootstrap and placebo repetitions (recorded in the manifest; "
                         "never for published figures)")
@@ -208,6 +212,11 @@ def main(argv: list[str] | None = None) -> int:
     c.add_argument("--warehouse", help="a warehouse whose GIAS register URNs are checked against "
                                        "(default: the published one)")
     c.set_defaults(run=check_delivery)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = command_line()
     args = parser.parse_args(argv)
     if args.verb == "build" and args.source == "mirror" and not args.mirror_dir:
         parser.error("--source mirror needs --mirror-dir")

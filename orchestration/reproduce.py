@@ -80,6 +80,7 @@ def reproduce_manifest(manifest_path: Path, home: Path | None = None, workdir: P
         demo_la_codes=list(demo.get("la_codes") or []),
         demo_planted_effects=dict(demo.get("planted_effects") or default.planted_effects),
         demo_scale=int(demo.get("scale") or 1),
+        demo_seed=int(demo["seed"]) if demo.get("seed") not in (None, default.seed) else 0,
         fast=bool(settings["fast"]),
     )
     published, build_problems = execute(localed)

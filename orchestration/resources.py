@@ -22,6 +22,7 @@ class LocalEDResource(dg.ConfigurableResource):
     demo_la_codes: list[int] = []  # empty = the national demo
     demo_planted_effects: dict[str, float] = {}  # empty = the documented defaults
     demo_scale: int = 1  # benchmarks: the demo's data multiplied (DemoConfig.scale)
+    demo_seed: int = 0  # 0 = the documented demo's seed (DemoConfig.seed); any other: another synthetic population
     # Tests only: fewer bootstrap and placebo repetitions. Recorded in the manifest; never published as findings.
     fast: bool = False
     keep_versions: int = 3
@@ -60,6 +61,8 @@ class LocalEDResource(dg.ConfigurableResource):
             kwargs["planted_effects"] = dict(self.demo_planted_effects)
         if self.demo_scale != 1:
             kwargs["scale"] = self.demo_scale
+        if self.demo_seed:
+            kwargs["seed"] = self.demo_seed
         return DemoConfig(**kwargs)
 
     def build_dir(self, run_id: str) -> Path:
