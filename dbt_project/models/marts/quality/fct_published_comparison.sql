@@ -84,6 +84,21 @@ summary as (
     select * from {{ ref('stg_dfe__published_aggregates') }}
 ),
 
+-- The school panel's own LA aggregate (fct_school_year, cohort-weighted), so that a result the
+-- panel lost (or double counted) shows up as a gap against the file's own school rows.
+panel_values as (
+    select academic_year, la_code, 'ks2' as panel_dataset, 'rwm_expected_pct' as measure,
+           sum(ks2_rwm_expected_pct * ks2_cohort) / sum(ks2_cohort) as panel_value
+    from {{ ref('fct_school_year') }}
+    where ks2_rwm_expected_pct is not null and ks2_cohort > 0
+    group by all
+    union all
+    select academic_year, la_code, 'ks4', 'attainment8', sum(ks4_attainment8 * ks4_cohort) / sum(ks4_cohort)
+    from {{ ref('fct_school_year') }}
+    where ks4_attainment8 is not null and ks4_cohort > 0
+    group by all
+),
+
 matched as (
     -- the school rows each summary row covers: same file; the LA's schools for an LA row; the
     -- file's state-funded (or all) schools for a national row; one phase for absence and census
@@ -127,7 +142,8 @@ compared as (
 
 judged as (
     select
-        *,
+        compared.*,
+        panel_values.panel_value,
         -- DfE = (1 - m) * pipeline + m * (missing pupils' mean), and that mean lies in [0, maximum]:
         -- missing pupils alone can put DfE's figure below pipeline by up to m * pipeline, or above
         -- it by up to m * (maximum - pipeline). Both sides are published rounded to one decimal
@@ -135,6 +151,12 @@ judged as (
         case when difference >= 0 then missing_share * pipeline_value
              else missing_share * (measure_maximum - pipeline_value) end + 0.1 as gap_missing_pupils_can_explain
     from compared
+    left join panel_values
+        on compared.geography_level = 'la'
+       and panel_values.academic_year = compared.academic_year
+       and panel_values.la_code::varchar = compared.geography_code
+       and panel_values.measure = compared.measure
+       and panel_values.panel_dataset = case when compared.dataset = 'ks2' then 'ks2' else 'ks4' end
 )
 
 select
@@ -150,6 +172,9 @@ select
     -- the pipeline's own aggregate is withheld (disclosure control) when built from too few schools or pupils
     case when not {{ too_few('n_schools', 'reported_cohort') }} then round(pipeline_value, 4) end as pipeline_value,
     case when not {{ too_few('n_schools', 'reported_cohort') }} then round(difference, 4) end as difference,
+    case when not {{ too_few('n_schools', 'reported_cohort') }} then round(panel_value, 4) end as panel_value,
+    case when not {{ too_few('n_schools', 'reported_cohort') }} then round(panel_value - pipeline_value, 4) end
+        as panel_minus_file_schools,
     tolerance,
     n_schools::integer as n_schools,
     dfe_cohort::bigint as dfe_cohort,
