@@ -34,7 +34,7 @@ import re
 import polars as pl
 
 from orchestration.sources.catalogue import DatasetSpec, col
-from orchestration.sources.landing import LandingError, Snapshot, SourceFile, decode
+from orchestration.sources.landing import LandingError, Snapshot, SourceFile, decode, read_csv_text
 
 NATIONAL_CODE = "970"
 REGION_CODES = tuple(str(code) for code in range(980, 991))
@@ -83,7 +83,7 @@ def _read_table(source: SourceFile, *, parquet: bool) -> pl.DataFrame:
         frame = frame.with_columns(pl.all().cast(pl.String))
         first_row = 1
     else:
-        frame = pl.read_csv(io.StringIO(decode(source, "utf-8")), infer_schema=False, truncate_ragged_lines=True)
+        frame = read_csv_text(source, decode(source, "utf-8"))  # empty or unparseable: a LandingError
         first_row = 2
     if frame.height == 0:
         raise LandingError(source.name, "the file has no data rows")

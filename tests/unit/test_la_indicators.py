@@ -170,3 +170,25 @@ def test_the_real_files_land(shared_dfe):
 def land_from(root: Path, spec) -> pl.DataFrame:
     files = mirror_files(root, spec)
     return spec.land_files(files, [Snapshot(Path("x"), hashlib.sha256(f.content).hexdigest(), True) for f in files])
+
+
+@pytest.mark.parametrize("content, words", [
+    (b"", "empty"),
+    (HEADER.encode(), "no data rows"),
+    (b"\xff\xfeS\x00h\x00", "not valid UTF-8"),
+    (b"<!DOCTYPE html><html><body>Service unavailable</body></html>", "HTML"),
+])
+def test_an_unreadable_long_file_is_refused_with_its_name(content, words):
+    files = [SourceFile("lait/bds_long_test.csv", None, content),
+             SourceFile("lait/lait_data_dictionary.csv", None, DICTIONARY.encode())]
+    with pytest.raises(LandingError, match=words) as caught:
+        li.land_la_indicators(files, [Snapshot(Path("x"), "0", True)] * 2)
+    assert caught.value.file == "lait/bds_long_test.csv"
+
+
+def test_a_broken_parquet_file_is_refused_with_its_name():
+    files = [SourceFile("lait/bds_long_0.parquet", None, b"PAR1 not really parquet"),
+             SourceFile("lait/lait_data_dictionary.csv", None, DICTIONARY.encode())]
+    with pytest.raises(LandingError, match="not a readable Parquet file") as caught:
+        li.land_la_indicators(files, [Snapshot(Path("x"), "0", True)] * 2)
+    assert caught.value.file == "lait/bds_long_0.parquet"
