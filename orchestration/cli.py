@@ -62,7 +62,8 @@ def build(args: argparse.Namespace) -> int:
     if published:
         _print_headline(localed.paths().published_warehouse)
         print(f"\nPublished {localed.paths().published_warehouse} in {time.monotonic() - started:.1f}s "
-              f"({'SYNTHETIC demo data' if localed.source_mode() == 'demo' else localed.source_mode() + ' data'}).")
+              f"({'SYNTHETIC demo data' if localed.source_mode() == 'demo' else localed.source_mode() + ' data'}).\n"
+              f"Findings report: {localed.paths().marts / 'report' / 'index.html'} (open it in a browser).")
         return 0
     print("\nBUILD FAILED: nothing was published; the last good warehouse is unchanged.", file=sys.stderr)
     for problem in problems:
@@ -101,7 +102,10 @@ def execute(localed) -> tuple[bool, list[str]]:
         raise_on_error=False,
     )
     _print_timings(instance, result.run_id)
-    published = result.success and _published(result)
+    published = _published(result)
+    if published and not result.success:  # after publishing only the report can fail: say so, keep the warehouse
+        for problem in _problems(result):
+            print(f"WARNING (the warehouse was published): {problem}", file=sys.stderr)
     return published, ([] if published else _problems(result))
 
 
@@ -111,6 +115,17 @@ def reproduce(args: argparse.Namespace) -> int:
 
     return reproduce_manifest(Path(args.manifest), home=Path(args.home) if args.home else None,
                               workdir=Path(args.workdir) if args.workdir else None)
+
+
+def report(args: argparse.Namespace) -> int:
+    from orchestration.report import write_report
+
+    warehouse = Path(args.warehouse) if args.warehouse else Paths(localed_home()).published_warehouse
+    if not warehouse.exists():
+        print(f"no warehouse at {warehouse}: build one first (make run)", file=sys.stderr)
+        return 1
+    print(write_report(warehouse, Path(args.out) if args.out else warehouse.parent / "report"))
+    return 0
 
 
 def _demo_effects(overrides: list[tuple[str, float]] | None) -> dict[str, float]:
@@ -206,6 +221,10 @@ def command_line() -> argparse.ArgumentParser:
     r.add_argument("--home", help="LOCALED_HOME the manifest was built in (default: three folders above it)")
     r.add_argument("--workdir", help="scratch folder for the rebuild (default: a temporary folder, removed after)")
     r.set_defaults(run=reproduce)
+    w = verbs.add_parser("report", help="write the findings report (an offline HTML page) from a published warehouse")
+    w.add_argument("--warehouse", help="the warehouse to report on (default: the published one under LOCALED_HOME)")
+    w.add_argument("--out", help="folder for index.html (default: data/marts/report beside the warehouse)")
+    w.set_defaults(run=report)
     c = verbs.add_parser("check-delivery", help="check support-activity files against the data contract "
                                                 "before sending them (nothing is built)")
     c.add_argument("files", nargs="+", help="support_activity_<sender>_<YYYY-MM-DD>.csv or .xlsx files")

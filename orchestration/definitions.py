@@ -6,11 +6,12 @@ from orchestration.checks.mart_checks import mart_checks
 from orchestration.checks.raw_checks import raw_checks
 from orchestration.dbt_assets import dbt_resource, localed_dbt_models
 from orchestration.evaluation_assets import evaluation_estimates, la_evaluation_estimates
-from orchestration.publish import published_warehouse
+from orchestration.publish import findings_report, published_warehouse
 from orchestration.raw_assets import raw_assets
 from orchestration.resources import LocalEDResource
 
-ALL_ASSETS = [*raw_assets, localed_dbt_models, evaluation_estimates, la_evaluation_estimates, published_warehouse]
+ALL_ASSETS = [*raw_assets, localed_dbt_models, evaluation_estimates, la_evaluation_estimates, published_warehouse,
+              findings_report]
 
 ALL_CHECKS = [*raw_checks, *mart_checks]
 

@@ -172,3 +172,21 @@ def published_warehouse(context: dg.AssetExecutionContext, localed: LocalEDResou
         "marts": dg.MetadataValue.json(manifest["marts"]),
         "source_mode": manifest["source_mode"],
     })
+
+
+@dg.asset(
+    key=["findings_report"],
+    group_name="publish",
+    deps=[dg.AssetKey("published_warehouse")],
+    description="The findings report: one offline HTML page (data/marts/report/index.html) written from the "
+                "warehouse just published, with charts, every estimate and its caveats, and provenance.",
+    kinds={"html"},
+)
+def findings_report(context: dg.AssetExecutionContext, localed: LocalEDResource) -> dg.MaterializeResult:
+    from orchestration.report import write_report
+
+    started = time.monotonic()
+    page = write_report(localed.paths().published_warehouse, localed.paths().marts / "report")
+    say("report", f"{page.relative_to(localed.paths().home).as_posix()} written in {time.monotonic() - started:.1f}s")
+    return dg.MaterializeResult(metadata={"path": str(page), "bytes": page.stat().st_size,
+                                          "duration_s": round(time.monotonic() - started, 2)})
