@@ -893,7 +893,7 @@ def quality_section(db: Warehouse, manifest: dict, manifest_hash: str | None, pr
                                   esc(r["measures"]).replace(", ", ",<br>"),
                                   f"{count(r['n_values'])} of {count(r['n_rows'])}"]) for r in gaps],
                           "compact") if gaps else '<p class="note">None.</p>')
-                 + (f"<p>Treated LAs with no published value in a comparable year: "
+                 + ("<p>Treated LAs with no published value in a comparable year: "
                     + esc("; ".join(f"{r['la_name']} {r['measure']} {r['academic_year']} ({r['value_status']})"
                                     for r in missing)) + ".</p>" if missing else
                     "<p>Every treated LA has a published value in every comparable year.</p>")
