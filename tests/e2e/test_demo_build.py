@@ -35,6 +35,17 @@ def test_build_publishes_the_warehouse_and_exports(small_demo):
     assert not list((small_demo["home"] / "data" / "build").glob("*/localed.duckdb"))  # build dir cleaned up
 
 
+def test_the_build_writes_the_findings_report_and_the_cli_rewrites_it(small_demo, tmp_path):
+    page = small_demo["home"] / "data" / "marts" / "report" / "index.html"
+    html = page.read_text(encoding="utf-8")
+    assert "SYNTHETIC DEMO DATA" in html and "<svg" in html and "Headline" in html
+    assert "Findings report:" in small_demo["result"].stdout
+    from orchestration.cli import main
+
+    assert main(["report", "--warehouse", str(small_demo["warehouse"]), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "index.html").read_bytes() == page.read_bytes()  # same warehouse, same bytes
+
+
 def test_arrangement_year_has_treated_and_comparators_in_every_year_with_data(small_demo):
     rows = query(small_demo["warehouse"], """
         select academic_year, list(distinct group_role order by group_role)
