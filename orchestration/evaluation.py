@@ -436,6 +436,11 @@ def run(build_db: str, planted: dict[str, float], fast: bool = False, workers: i
     for estimate, event_rows in _estimate_all(panels, planted, settings["event_study_reference_year"], fast, workers):
         estimates.append(estimate | {"data_provenance": provenance})
         events += [row | {"data_provenance": provenance} for row in event_rows]
+    from orchestration.la_evaluation import multiple_comparisons_note
+
+    for row in estimates:  # one test per estimate and inference (cluster-robust, bootstrap, placebo)
+        row["caveats"] += " " + multiple_comparisons_note(
+            3 * len(estimates), "measures x comparator sets x the three inferences: cluster-robust, bootstrap, placebo")
     did_comment = ("Difference-in-differences estimates of the combined-authority arrangement's effect, by measure and "
                    "comparator set.")
     event_comment = "Event study: treated-minus-comparator difference by year, relative to the reference year."

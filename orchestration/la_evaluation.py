@@ -178,6 +178,13 @@ def caveats(sample: Sample, context: dict, n_treated: int, comparators: set[int]
     return " ".join(n for n in notes if n)
 
 
+def multiple_comparisons_note(tested: int, what: str = "measures x comparator sets x specifications x methods"
+                               ) -> str:
+    """Many tests are published side by side: chance alone gives some small p-values."""
+    return (f"Multiple comparisons: this is one of {tested} tests published here ({what}); with no effect "
+            f"anywhere, about {tested / 20:.1f} would show p < 0.05 by chance alone (they are not independent).")
+
+
 def published_decimals(values: pd.Series) -> int:
     """How many decimals the published values carry (KS2 percentages 0, Attainment 8 one, absence two)."""
     for decimals in range(7):
@@ -424,6 +431,9 @@ def run(build_db: str, planted: dict[str, float], fast: bool = False, workers: i
         estimates += e
         events += v
         paths += p
+    tested = sum(r["p_value"] is not None for r in estimates)
+    for row in estimates:
+        row["caveats"] += " " + multiple_comparisons_note(tested)
     stamp = {"data_provenance": provenance}
     comment = "LA-level estimates of the combined-authority arrangement's effect (DfE LAIT data)."
     if fast:
