@@ -112,8 +112,7 @@ def samples(la_years: pd.DataFrame, groups: pd.DataFrame) -> tuple[list[Sample],
                 if panel.treated.any() and (~panel.treated).any() and (panel.year >= post_from).any() \
                         and (panel.year < post_from).any():
                     out.append(Sample(measure, group, spec, panel, post_from, partly_exposed, "; ".join(notes)))
-    context = {"post_from": post_from, "partly_exposed": partly_exposed, "names": names,
-               "eia": eia, "merger_year": merger_year}
+    context = {"names": names, "eia": eia, "merger_year": merger_year}
     return out, context
 
 

@@ -85,10 +85,6 @@ class _Fit:
     pre_rmspe: float
     post_rmspe: float
 
-    @property
-    def ratio(self) -> float:
-        return self.post_rmspe / max(self.pre_rmspe, TINY)
-
 
 def _rmspe(gap: np.ndarray) -> float:
     return float(np.sqrt(np.mean(gap ** 2)))

@@ -33,6 +33,7 @@ import re
 
 import polars as pl
 
+from orchestration.progress import say
 from orchestration.sources.catalogue import DatasetSpec, col
 from orchestration.sources.landing import LandingError, Snapshot, SourceFile, decode, read_csv_text
 
@@ -187,8 +188,6 @@ def land_la_indicators(files: list[SourceFile], snapshots: list[Snapshot]) -> pl
     for source, snapshot in long_files:
         frame, set_aside = read_long_file(source, dictionary, symbols)
         if set_aside:
-            from orchestration.progress import say
-
             say("raw/la_indicators", f"{source.name}: {set_aside} placeholder row(s) with year 0 and value '-' "
                                      "set aside (no year, no value)")
         frames.append(frame.with_columns(pl.lit(source.name).alias("_source_file"),

@@ -12,14 +12,14 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from orchestration.demo.generator import DemoConfig, generate
+from orchestration.demo.generator import TREATED_LAS, DemoConfig, generate
 from orchestration.la_inference import did_randomization
 from orchestration.settings import DBT_PROJECT_DIR
 from orchestration.sources import la_indicators as li
 from orchestration.sources.fetch import mirror_files
 from orchestration.sources.landing import Snapshot
 
-TREATED = {391, 392, 929}
+TREATED = set(TREATED_LAS)  # the LAs the demo plants its effects on
 MEASURES = {"ks2_rwm_expected_pct": "KS2RWM_Expected_STD", "ks4_attainment8": "AVG_Attain8_Score",
             "overall_absence_pct": "TotAbs"}
 POST_FROM, PARTLY_EXPOSED = 2022, 2021
